@@ -1,0 +1,145 @@
+"""Write every file of generated/ from the schema directory."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+from datamodel_code_generator.format import Formatter
+
+from .bundle import BundleError, bundle_schemas
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+RULES_LIB = Path(__file__).resolve().parent.parent / "sat_config" / "rules_lib.py"
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+)
+
+
+def _header() -> str:
+    return _env.get_template("header.jinja2").render().rstrip("\n")
+
+
+def pydantic_models(bundle: dict[str, Any]) -> str:
+    """Typed pydantic v2 classes for the bundled schema (class names from schema titles)."""
+    code = generate(
+        json.dumps(bundle),
+        input_file_type=InputFileType.JsonSchema,
+        output_model_type=DataModelType.PydanticV2BaseModel,
+        target_python_version=PythonVersion.PY_311,
+        base_class="sat_config.typed.ConfigModel",
+        use_title_as_name=True,
+        disable_timestamp=True,
+        use_annotated=True,
+        field_constraints=True,
+        use_standard_collections=True,
+        use_union_operator=True,
+        use_schema_description=True,
+        use_field_description=True,
+        enum_field_as_literal="all",
+        use_double_quotes=True,
+        keep_model_order=True,
+        collapse_root_models=True,
+        formatters=[Formatter.BUILTIN],
+        custom_file_header=_header(),
+    )
+    assert isinstance(code, str)
+    return code
+
+
+def _walk(node: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """Yield (json pointer, schema object) for every object in the schema."""
+    if isinstance(node, dict):
+        yield where, node
+        for key, value in node.items():
+            if key not in ("default", "examples", "const", "enum", "defaultSnippets", "x-rules"):
+                yield from _walk(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _walk(item, f"{where}/{index}")
+
+
+def _rule_helpers() -> list[str]:
+    tree = ast.parse(RULES_LIB.read_text(encoding="utf-8"))
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in stmt.targets):
+            return sorted(ast.literal_eval(stmt.value))
+    raise BundleError(f"{RULES_LIB}: no __all__")
+
+
+def collect_rules(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``x-rules`` of every schema object, checked and ready for the rules template."""
+    rules: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for pointer, node in _walk(bundle, "#"):
+        for rule in node.get("x-rules", []):
+            rule_id = rule.get("id")
+            if not isinstance(rule_id, str) or rule_id in seen:
+                raise BundleError(f"{pointer}: every x-rules entry needs a unique string 'id' (got {rule_id!r})")
+            missing = {"require", "message"} - rule.keys()
+            if missing:
+                raise BundleError(f"{pointer}: rule {rule_id!r} lacks {sorted(missing)}")
+            for field in ("when", "require"):
+                if rule.get(field):
+                    try:
+                        ast.parse(rule[field], mode="eval")
+                    except SyntaxError as exc:
+                        raise BundleError(f"rule {rule_id!r}: {field} is not a Python expression: {exc}") from exc
+            seen.add(rule_id)
+            rules.append({
+                "id": rule_id,
+                "source": pointer,
+                "function": "check_" + re.sub(r"\W", "_", rule_id),
+                "when": rule.get("when"),
+                "require": rule["require"],
+                "message": rule["message"],
+                "at_literal": repr(tuple(rule.get("at", []))),
+            })
+    return rules
+
+
+def model_types(bundle: dict[str, Any]) -> list[dict[str, str]]:
+    """(tag, class name, factory) for each branch of the root's discriminated ``oneOf``."""
+    prop = bundle["discriminator"]["propertyName"]
+    entries = []
+    for branch in bundle["oneOf"]:
+        name = branch["$ref"].rsplit("/", 1)[1]
+        target = bundle["$defs"][name]
+        if "x-factory" not in target:
+            raise BundleError(f"$defs/{name}: a model_type branch needs an 'x-factory' (\"module:function\")")
+        entries.append({"tag": target["properties"][prop]["const"], "class_name": name, "factory": target["x-factory"]})
+    return entries
+
+
+def render_files(schema_dir: Path) -> dict[str, str]:
+    """Every generated file's name and text."""
+    bundle = bundle_schemas(schema_dir)
+    bundle = {"$comment": _header().lstrip("# "), **bundle}
+    return {
+        "__init__.py": _env.get_template("__init__.py.jinja2").render(),
+        "schema.json": json.dumps(bundle, indent=2, ensure_ascii=False) + "\n",
+        "models.py": pydantic_models(bundle),
+        "dispatch.py": _env.get_template("dispatch.py.jinja2").render(model_types=model_types(bundle)),
+        "rules.py": _env.get_template("rules.py.jinja2").render(rules=collect_rules(bundle), helpers=_rule_helpers()),
+    }
+
+
+def emit_all(schema_dir: Path, output: Path) -> list[Path]:
+    """Write generated/ into ``output``; return the paths written."""
+    output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in render_files(schema_dir).items():
+        path = output / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path.resolve())
+    return written

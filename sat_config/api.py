@@ -1,0 +1,59 @@
+"""The Python API: validate a config, then build it with stable-audio-tools (drop-in for upstream's factory)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, MissingModelTypeError, Problem, UnknownModelTypeError
+from .factories import resolve_factory
+from .loader import load_config_file
+from .validation import find_problems
+
+DISCRIMINATOR = "model_type"
+
+
+def to_plain(config: Any) -> Any:
+    """A private deep copy of ``config`` as plain JSON-like data (typed objects keep only the keys set)."""
+    if hasattr(config, "model_dump"):
+        return config.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return copy.deepcopy(config)
+
+
+def problems_in(config: Any) -> list[Problem]:
+    """Every problem in ``config`` (a dict or a generated typed object); empty when it is valid."""
+    return find_problems(to_plain(config))
+
+
+def raise_for_problems(problems: list[Problem], config: Any, source: str | None = None) -> None:
+    """Raise the exception upstream would raise first, carrying every problem; no-op when there are none."""
+    if not problems:
+        return
+    for problem in problems:
+        if problem.parts == (DISCRIMINATOR,) and problem.kind == "required":
+            raise MissingModelTypeError(problems, source)
+        if problem.parts == (DISCRIMINATOR,) and problem.kind == "unknown_tag":
+            raise UnknownModelTypeError(problems, config.get(DISCRIMINATOR), source)
+    raise ConfigError(problems, source)
+
+
+def validate_config(config: Any) -> dict[str, Any]:
+    """Check ``config``; return a plain copy when valid, else raise ConfigError (see ``raise_for_problems``)."""
+    plain = to_plain(config)
+    raise_for_problems(find_problems(plain), plain)
+    return plain  # type: ignore[no-any-return]
+
+
+def create_model_from_config(model_config: Any) -> Any:
+    """Validate, then build with upstream's constructor for ``model_type``: same argument and result as
+    ``stable_audio_tools.models.factory.create_model_from_config``. Upstream gets a copy of the user's values
+    (upstream mutates some dicts in place) with ``$schema`` removed, and no injected defaults."""
+    plain = validate_config(model_config)
+    plain.pop("$schema", None)
+    return resolve_factory(plain[DISCRIMINATOR])(plain)
+
+
+def create_model_from_config_path(model_config_path: str | Path) -> Any:
+    """``create_model_from_config`` on a JSON (or YAML) file."""
+    return create_model_from_config(load_config_file(Path(model_config_path)))

@@ -1,0 +1,180 @@
+"""The ``sat-config`` command line: ``validate`` config files and print the bundled ``schema``.
+
+Exit codes: 0 every file valid; 1 any file invalid (including files that do not parse); 2 usage errors and
+files that cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem
+from .loader import YAML_SUFFIXES, Document, LoadError, read_document
+from .validation import find_problems, load_bundled_schema
+
+CONFIG_SUFFIXES = (".json",) + YAML_SUFFIXES
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _expand(paths: Sequence[str]) -> Iterator[Path]:
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in CONFIG_SUFFIXES and p.is_file())
+            if not found:
+                raise LoadError(f"{path}: directory holds no *.json, *.yaml or *.yml files")
+            yield from found
+        else:
+            yield path
+
+
+def check_document(doc: Document, lenient: bool = False) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) for a loaded document, each located in the source when possible."""
+    problems = list(doc.problems)
+    if doc.parsed:
+        problems += find_problems(doc.data)
+    located = []
+    for problem in problems:
+        if problem.line is None and doc.parsed:
+            position = doc.locate(problem.parts)
+            if position:
+                problem = replace(problem, line=position[0], column=position[1])
+        located.append(problem)
+    if lenient:
+        return [p for p in located if p.kind != "unknown_key"], [p for p in located if p.kind == "unknown_key"]
+    return located, []
+
+
+class _Style:
+    def __init__(self, stream: Any) -> None:
+        self.on = hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    results: list[dict[str, Any]] = []
+    style = _Style(sys.stdout)
+    unreadable = False
+    invalid = 0
+    try:
+        files = list(_expand(args.files))
+    except LoadError as exc:
+        print(f"sat-config: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in files:
+        try:
+            doc = read_document(path)
+        except LoadError as exc:
+            print(f"sat-config: cannot read {exc}", file=sys.stderr)
+            unreadable = True
+            continue
+        errors, warnings = check_document(doc, args.lenient)
+        invalid += bool(errors)
+        results.append({"file": str(path), "valid": not errors,
+                        "errors": [p.to_dict() for p in errors], "warnings": [p.to_dict() for p in warnings]})
+        if args.format == "text":
+            for problem in errors:
+                print(style(problem.render(str(path)), "31"))
+            for problem in warnings:
+                print(style("warning: " + problem.render(str(path)), "33"))
+    if args.format == "json":
+        print(json.dumps(results, indent=2))
+    else:
+        summary = f"{len(results) - invalid} of {len(results)} file{'s' if len(results) != 1 else ''} valid"
+        print(style(summary, "32" if not invalid else "31"), file=sys.stderr if results and invalid else sys.stdout)
+    if unreadable:
+        return EXIT_USAGE
+    return EXIT_INVALID if invalid else EXIT_OK
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    import contextlib
+    import time
+
+    from .api import create_model_from_config
+    from .errors import ConfigError, FactoryUnavailableError
+    from .loader import load_config_file
+
+    status = EXIT_OK
+    try:
+        files = list(_expand(args.files))
+    except LoadError as exc:
+        print(f"sat-config: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in files:
+        start = time.perf_counter()
+        try:
+            config = load_config_file(path)
+            with contextlib.redirect_stdout(sys.stderr):  # upstream prints import-time notices
+                model = create_model_from_config(config)
+        except LoadError as exc:
+            print(f"sat-config: cannot read {exc}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        except ConfigError as exc:
+            print(f"{path}: invalid, not built\n" + "\n".join("  " + p.render() for p in exc.errors))
+            status = max(status, EXIT_INVALID)
+            continue
+        except FactoryUnavailableError as exc:
+            print(f"{path}: {'skipped' if args.skip_unavailable else 'not built'}: {exc}")
+            if not args.skip_unavailable:
+                status = max(status, EXIT_INVALID)
+            continue
+        params = sum(p.numel() for p in model.parameters())
+        print(f"{path}: built {type(model).__name__} ({params:,} parameters) in {time.perf_counter() - start:.2f} s")
+    return status
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    text = json.dumps(load_bundled_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"sat-config: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sat-config", description="Check stable-audio-tools model configs.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    validate = commands.add_parser("validate", help="validate config files (JSON or YAML; directories recurse)")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    validate.add_argument("--lenient", action="store_true", help="report unknown keys as warnings, not errors")
+    validate.set_defaults(run=_cmd_validate)
+    build = commands.add_parser("build", help="validate, then build each config with stable-audio-tools (CPU)")
+    build.add_argument("files", nargs="+", metavar="FILE")
+    build.add_argument("--skip-unavailable", action="store_true",
+                       help="report model types with no installed constructor (hyperencoder) without failing")
+    build.set_defaults(run=_cmd_build)
+    schema = commands.add_parser("schema", help="print the bundled JSON Schema (every reference internal)")
+    schema.add_argument("--output", "-o", metavar="FILE", help="write it to FILE instead of standard output")
+    schema.set_defaults(run=_cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

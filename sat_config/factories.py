@@ -1,0 +1,70 @@
+"""Find the constructor for a ``model_type``: upstream's module, then constructors other packages register.
+
+The table ``model_type`` → ``"module:function"`` is generated from the schemas' ``x-factory`` annotations
+(``sat_config.generated.dispatch.FACTORIES``); this module only resolves an entry when it is needed, so nothing
+here imports torch until a model is actually built.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+from .errors import FactoryUnavailableError
+from .generated.dispatch import FACTORIES
+
+ENTRY_POINT_GROUP = "sat_config.model_factories"
+
+ModelFactory = Callable[[dict[str, Any]], Any]
+_registered: dict[str, ModelFactory] = {}
+
+
+def register_model_factory(model_type: str, factory: ModelFactory) -> None:
+    """Register ``factory(config_dict) -> model`` for ``model_type`` when the installed upstream lacks one."""
+    if model_type not in FACTORIES:
+        raise ValueError(f"unknown model_type {model_type!r}; the schema knows: {', '.join(FACTORIES)}")
+    if not callable(factory):
+        raise TypeError("factory must be callable")
+    _registered[model_type] = factory
+
+
+def unregister_model_factory(model_type: str) -> None:
+    """Undo ``register_model_factory`` (no error when nothing was registered)."""
+    _registered.pop(model_type, None)
+
+
+def _from_upstream(target: str) -> ModelFactory | None:
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            return None
+        raise
+    factory = getattr(module, attr, None)
+    return factory if callable(factory) else None
+
+
+def _from_entry_points(model_type: str) -> ModelFactory | None:
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name == model_type:
+            factory = entry.load()
+            return factory if callable(factory) else None
+    return None
+
+
+def resolve_factory(model_type: str) -> ModelFactory:
+    """The constructor for a valid ``model_type``, or a FactoryUnavailableError saying how to provide one."""
+    target = FACTORIES[model_type]
+    factory = _from_upstream(target) or _registered.get(model_type) or _from_entry_points(model_type)
+    if factory is not None:
+        return factory
+    module_name, _, attr = target.partition(":")
+    raise FactoryUnavailableError(
+        f"model_type {model_type!r} is valid, but no constructor for it is installed: {module_name} has no "
+        f"{attr} (stable-audio-tools 0.0.19 never shipped one). Provide one with "
+        f"sat_config.register_model_factory({model_type!r}, fn), or from a package through the "
+        f"{ENTRY_POINT_GROUP!r} entry-point group (name = {model_type!r})."
+    )

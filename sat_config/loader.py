@@ -1,0 +1,221 @@
+"""Read config files (JSON or YAML) safely, and find where a JSON path sits in the source text.
+
+Nothing here raises a traceback at the user: unreadable files raise ``LoadError``; text that does not parse,
+duplicate keys, NaN/Infinity, absurd sizes and nesting become ``parse`` problems.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, Problem, json_path
+
+MAX_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 200
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class LoadError(OSError):
+    """The file cannot be read at all (missing, a directory, no permission)."""
+
+
+class _ParseFailure(Exception):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
+@dataclass
+class Document:
+    """A loaded config file: its data, the problems found while parsing, and a way back to line/column."""
+
+    source: str
+    text: str
+    is_yaml: bool
+    data: Any = None
+    problems: list[Problem] = field(default_factory=list)
+    _positions: dict[tuple[Any, ...], tuple[int, int]] | None = None
+
+    @property
+    def parsed(self) -> bool:
+        return not any(p.kind == "parse" and p.path == "$" for p in self.problems)
+
+    def locate(self, parts: Iterable[Any]) -> tuple[int, int] | None:
+        """1-based (line, column) of the key at ``parts`` or, if absent, of its nearest existing ancestor."""
+        if self._positions is None:
+            self._positions = _positions(self.text, self.is_yaml)
+        parts = tuple(parts)
+        while parts and parts not in self._positions:
+            parts = parts[:-1]
+        return self._positions.get(parts)
+
+
+def _reject_constant(name: str) -> Any:
+    raise _ParseFailure(f"{name} is not valid JSON (stable-audio-tools would read it as a float {name.lower()})")
+
+
+def _pairs_checker(duplicates: list[str]) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                duplicates.append(key)
+            out[key] = value
+        return out
+
+    return hook
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _parse_json(text: str, duplicates: list[str]) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_pairs_checker(duplicates), parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise _ParseFailure(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise _ParseFailure(f"nesting is deeper than {MAX_DEPTH} levels") from None
+
+
+def _parse_yaml(text: str, duplicates: list[str]) -> Any:
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise _ParseFailure(f"invalid YAML: {exc.problem or exc}", line, column) from None
+    except yaml.YAMLError as exc:
+        raise _ParseFailure(f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise _ParseFailure(f"nesting is deeper than {MAX_DEPTH} levels") from None
+    _yaml_duplicates(node, duplicates)
+    return data
+
+
+def _yaml_duplicates(node: Any, duplicates: list[str]) -> None:
+    import yaml
+
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            keys = [k.value for k, _ in current.value if isinstance(k, yaml.ScalarNode)]
+            duplicates.extend(k for i, k in enumerate(keys) if k in keys[:i])
+            stack.extend(v for _, v in current.value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+
+
+def read_document(path: Path) -> Document:
+    """Load ``path``; raise LoadError when it cannot be read, record parse problems otherwise."""
+    try:
+        if path.is_dir():
+            raise LoadError(f"{path}: is a directory")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            doc = Document(str(path), "", path.suffix.lower() in YAML_SUFFIXES)
+            doc.problems.append(Problem("$", "parse", f"file is {size / 2**20:.1f} MiB; configs over "
+                                        f"{MAX_BYTES // 2**20} MiB are refused", None, ()))
+            return doc
+        raw = path.read_bytes()
+    except LoadError:
+        raise
+    except OSError as exc:
+        raise LoadError(f"{path}: {exc.strerror or exc}") from None
+    return parse_document(raw, str(path), path.suffix.lower() in YAML_SUFFIXES)
+
+
+def parse_document(raw: bytes, source: str, is_yaml: bool = False) -> Document:
+    """Parse bytes as JSON (or YAML), recording every parse problem."""
+    doc = Document(source, "", is_yaml)
+    try:
+        doc.text = raw.decode("utf-8-sig")
+        if b"\x00" in raw:
+            raise _ParseFailure("file contains NUL bytes: is it a binary file?")
+        if not doc.text.strip():
+            raise _ParseFailure("file is empty")
+        duplicates: list[str] = []
+        doc.data = (_parse_yaml if is_yaml else _parse_json)(doc.text, duplicates)
+        if _depth_exceeds(doc.data, MAX_DEPTH):
+            doc.data = None
+            raise _ParseFailure(f"nesting is deeper than {MAX_DEPTH} levels")
+    except UnicodeDecodeError as exc:
+        doc.problems.append(Problem("$", "parse", f"not UTF-8 text (byte {exc.start}): is it a binary file?"))
+        return doc
+    except _ParseFailure as exc:
+        doc.data = None
+        doc.problems.append(Problem("$", "parse", str(exc), None, (), exc.line, exc.column))
+        return doc
+    for key in dict.fromkeys(duplicates):
+        doc.problems.append(Problem(json_path([]), "parse", f"duplicate key {key!r}: only the last value is kept",
+                                    None, ()))
+    return doc
+
+
+def load_config_file(path: str | Path) -> Any:
+    """The data of a JSON/YAML config file; LoadError if unreadable, ConfigError if it does not parse."""
+    doc = read_document(Path(path))
+    if doc.problems:
+        raise ConfigError(doc.problems, doc.source)
+    return doc.data
+
+
+def _positions(text: str, is_yaml: bool) -> dict[tuple[Any, ...], tuple[int, int]]:
+    try:
+        return _yaml_positions(text) if is_yaml else _json_positions(text)
+    except Exception:  # positions are a courtesy: never fail validation over them (e.g. RecursionError)
+        return {}
+
+
+def _json_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
+    import json_source_map
+
+    out: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for pointer, entry in json_source_map.calculate(text).items():
+        parts = tuple(_unescape(p) for p in pointer.split("/")[1:]) if pointer else ()
+        loc = entry.key_start or entry.value_start
+        out[tuple(int(p) if p.isdigit() else p for p in parts)] = (loc.line + 1, loc.column + 1)
+    return out
+
+
+def _unescape(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def _yaml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
+    import yaml
+
+    out: dict[tuple[Any, ...], tuple[int, int]] = {}
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(root, ())]
+    if root is not None:
+        out[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
+    while stack:
+        node, parts = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = parts + (key.value,)
+                out[child] = (key.start_mark.line + 1, key.start_mark.column + 1)
+                stack.append((value, child))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, value in enumerate(node.value):
+                child = parts + (index,)
+                out[child] = (value.start_mark.line + 1, value.start_mark.column + 1)
+                stack.append((value, child))
+    return out

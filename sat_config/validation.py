@@ -1,0 +1,276 @@
+"""Validate a config against the bundled schema with ``jsonschema``, and turn errors into ``Problem``s.
+
+The Draft 2020-12 validator is extended with four keywords, each implemented once here:
+
+- ``oneOf`` next to ``discriminator``: dispatch on the tag and report only the matching branch's errors
+  (an unknown tag is reported with the valid tags and a did-you-mean);
+- ``anyOf``: when only one branch can apply to the instance's JSON type (``X`` or ``null``), report its errors;
+- ``additionalProperties: false``: one error per unknown key, each with a did-you-mean;
+- ``x-unsupported`` / ``x-rules``: types upstream cannot build, and cross-field rules compiled into
+  ``sat_config.generated.rules`` by the generator.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterator
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from .errors import Problem, json_path
+
+_RANGE = {
+    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
+    "minLength", "maxLength", "multipleOf", "minProperties", "maxProperties",
+}
+_KINDS = {"type": "type", "required": "required", "enum": "enum", "const": "enum"}
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a Python value's type."""
+    return "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def closest(word: Any, candidates: Any) -> str | None:
+    """The candidate closest to ``word`` (a likely typo), or None."""
+    if not isinstance(word, str):
+        return None
+    matches = difflib.get_close_matches(word, [c for c in candidates if isinstance(c, str)], n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _error(message: str, kind: str, path: tuple[Any, ...] = (), suggestion: str | None = None) -> ValidationError:
+    err = ValidationError(message, path=path)
+    err.sat_kind = kind  # type: ignore[attr-defined]
+    err.sat_suggestion = suggestion  # type: ignore[attr-defined]
+    return err
+
+
+def _resolve(validator: Any, subschema: Any) -> Any:
+    while isinstance(subschema, dict) and "$ref" in subschema:
+        subschema = validator._resolver.lookup(subschema["$ref"]).contents
+    return subschema
+
+
+_TAG_TABLES: dict[int, tuple[Any, dict[Any, int]]] = {}
+
+
+def _tag_table(validator: Any, branches: list[Any], prop: str) -> dict[Any, int]:
+    """Map each branch's ``const`` tag to its index (cached per schema list)."""
+    cached = _TAG_TABLES.get(id(branches))
+    if cached is not None and cached[0] is branches:
+        return cached[1]
+    table: dict[Any, int] = {}
+    for index, branch in enumerate(branches):
+        tag_schema = _resolve(validator, _resolve(validator, branch).get("properties", {}).get(prop, {}))
+        if "const" in tag_schema:
+            table[tag_schema["const"]] = index
+    _TAG_TABLES[id(branches)] = (branches, table)
+    return table
+
+
+def _one_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    discriminator = schema.get("discriminator")
+    if not discriminator:
+        yield from _BUILTIN["oneOf"](validator, branches, instance, schema)
+        return
+    if not validator.is_type(instance, "object"):
+        if "type" not in schema:  # otherwise the sibling "type" reports it
+            yield _error(f"expected object, got {json_type(instance)} {_short(instance)}", "type")
+        return
+    prop = discriminator["propertyName"]
+    table = _tag_table(validator, branches, prop)
+    if prop not in instance:
+        yield _error(f"required key {prop!r} is missing (one of: {_listing(table)})", "required", (prop,))
+        return
+    tag = instance[prop]
+    index = table.get(tag) if isinstance(tag, (str, int)) and not isinstance(tag, bool) else None
+    if index is None:
+        yield _error(
+            f"unknown {prop} {tag!r}; valid values: {_listing(table)}", "unknown_tag", (prop,), closest(tag, table)
+        )
+        return
+    yield from validator.descend(instance, branches[index], schema_path=index)
+
+
+def _listing(values: Any) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _any_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    applicable, expected = [], []
+    for index, branch in enumerate(branches):
+        errors = list(validator.descend(instance, branch, schema_path=index))
+        if not errors:
+            return
+        mismatches = [e for e in errors if e.validator == "type" and not e.relative_path]
+        if mismatches:
+            expected += [t for e in mismatches for t in _as_list(e.validator_value) if t not in expected]
+        else:
+            applicable.append(errors)
+    if len(applicable) == 1:
+        yield from applicable[0]
+    elif not applicable:
+        yield _error(f"expected {' or '.join(expected)}, got {json_type(instance)} {_short(instance)}", "type")
+    else:
+        yield from _BUILTIN["anyOf"](validator, branches, instance, schema)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _additional_properties(
+    validator: Any, value: Any, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if value is not False or not validator.is_type(instance, "object"):
+        yield from _BUILTIN["additionalProperties"](validator, value, instance, schema)
+        return
+    known = schema.get("properties", {})
+    patterns = schema.get("patternProperties", {})
+    for key in instance:
+        if key in known or any(_compiled(p).search(key) for p in patterns):
+            continue
+        yield _error(f"unknown key {key!r}", "unknown_key", (key,), closest(key, known))
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _unsupported(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    path = ("type",) if "type" in instance else ()
+    yield _error(f"{value['what']} cannot be built with the installed stable-audio-tools: {value['reason']}",
+                 "unsupported", path)
+
+
+def _rules(
+    validator: Any, rules: list[dict[str, Any]], instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    from .generated.rules import CHECKS
+
+    if not validator.is_type(instance, "object"):
+        return
+    for rule in rules:
+        try:
+            failures = list(CHECKS[rule["id"]](instance))
+        except (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError, OverflowError):
+            continue  # malformed data: the structural errors already say what is wrong
+        for path, message in failures:
+            yield _error(message, "cross_field", tuple(path))
+
+
+_BUILTIN = Draft202012Validator.VALIDATORS
+SatValidator = validators.extend(
+    Draft202012Validator,
+    {
+        "oneOf": _one_of,
+        "anyOf": _any_of,
+        "additionalProperties": _additional_properties,
+        "x-unsupported": _unsupported,
+        "x-rules": _rules,
+    },
+)
+
+
+def load_bundled_schema() -> dict[str, Any]:
+    """The single-document schema emitted by ``make gen``."""
+    text = resources.files("sat_config.generated").joinpath("schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@lru_cache(maxsize=1)
+def validator() -> Any:
+    """The one cached validator over the bundled schema."""
+    schema = load_bundled_schema()
+    resource = Resource.from_contents(schema, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource("urn:sat-config:schema", resource)
+    return SatValidator(schema, registry=registry)
+
+
+def _message(error: ValidationError) -> tuple[str, tuple[Any, ...]]:
+    path = tuple(error.absolute_path)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else str(error.message)
+        return f"required key {missing!r} is missing", path + (missing,)
+    if error.validator == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"expected {expected}, got {json_type(error.instance)} {_short(error.instance)}", path
+    if error.validator in ("enum", "const"):
+        allowed = error.validator_value if error.validator == "enum" else [error.validator_value]
+        return f"{_short(error.instance)} is not one of: {_listing(allowed)}", path
+    if error.validator in _BOUNDS:
+        return _BOUNDS[str(error.validator)].format(v=error.validator_value, got=_short(error.instance),
+                                                    n=_size(error.instance)), path
+    if error.validator == "anyOf":
+        return f"{_short(error.instance)} matches none of the allowed forms", path
+    return error.message, path
+
+
+_BOUNDS = {
+    "minimum": "must be at least {v}, got {got}",
+    "maximum": "must be at most {v}, got {got}",
+    "exclusiveMinimum": "must be greater than {v}, got {got}",
+    "exclusiveMaximum": "must be less than {v}, got {got}",
+    "minItems": "needs at least {v} items, got {n}",
+    "maxItems": "takes at most {v} items, got {n}",
+    "minLength": "needs at least {v} characters, got {n}",
+    "maxLength": "takes at most {v} characters, got {n}",
+    "multipleOf": "must be a multiple of {v}, got {got}",
+}
+
+
+def _size(value: Any) -> int | None:
+    return len(value) if isinstance(value, (list, str, dict)) else None
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(error: ValidationError) -> str:
+    kind = getattr(error, "sat_kind", None)
+    if kind:
+        return str(kind)
+    if error.validator in _RANGE:
+        return "range"
+    return _KINDS.get(str(error.validator), "type")
+
+
+def _suggestion(error: ValidationError) -> str | None:
+    suggestion = getattr(error, "sat_suggestion", None)
+    if suggestion is None and error.validator == "enum":
+        suggestion = closest(error.instance, error.validator_value)
+    return suggestion
+
+
+def find_problems(config: Any) -> list[Problem]:
+    """Every problem in ``config`` (a plain JSON-like value), in schema order; empty when it is valid."""
+    problems: list[Problem] = []
+    seen: set[tuple[str, str, str]] = set()
+    for error in validator().iter_errors(config):
+        if getattr(error, "sat_kind", None):
+            message, parts = error.message, tuple(error.absolute_path)
+        else:
+            message, parts = _message(error)
+        problem = Problem(json_path(parts), _kind(error), message, _suggestion(error), parts)
+        key = (problem.path, problem.kind, problem.message)
+        if key not in seen:
+            seen.add(key)
+            problems.append(problem)
+    return problems

@@ -1,0 +1,42 @@
+"""Data-driven acceptance tests: tests/cases/{positive,negative}/*.json.
+
+A case names a ``base`` config (path from the repo root) and edits (``set`` {json-pointer: value},
+``delete`` [json-pointer]), or gives a whole ``config``. Negative cases list the exact problems expected
+(``path``, ``kind`` and, where given, ``suggestion``) and optionally the upstream-compatible ``exception``.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import pytest
+from conftest import case_config, case_files, load_json
+
+import sat_config
+from sat_config import ConfigError, problems_in
+
+
+@pytest.mark.parametrize("path", case_files("positive"), ids=lambda p: p.stem)
+def test_positive_case_is_valid(path):
+    config = case_config(load_json(path))
+    assert problems_in(config) == []
+    assert sat_config.validate_config(config) == config
+
+
+@pytest.mark.parametrize("path", case_files("negative"), ids=lambda p: p.stem)
+def test_negative_case_reports_exactly_the_expected_problems(path):
+    case = load_json(path)
+    config = case_config(case)
+    problems = problems_in(config)
+    got = sorted((p.path, p.kind) for p in problems)
+    want = sorted((e["path"], e["kind"]) for e in case["errors"])
+    assert got == want, "\n".join(p.render() for p in problems)
+    for expected in case["errors"]:
+        if "suggestion" in expected:
+            match = next(p for p in problems if (p.path, p.kind) == (expected["path"], expected["kind"]))
+            assert match.suggestion == expected["suggestion"]
+    exception = getattr(builtins, case.get("exception", "ValueError"))
+    with pytest.raises(ConfigError) as info:
+        sat_config.validate_config(config)
+    assert isinstance(info.value, exception)
+    assert [p.path for p in info.value.errors] == [p.path for p in problems]
