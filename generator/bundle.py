@@ -85,6 +85,8 @@ class _Bundler:
         other = (path.parent / target).resolve()
         if not other.is_file():
             raise BundleError(f"{path.relative_to(self.schema_dir)}: $ref {ref!r} names a missing file")
+        if other == self.root_path:
+            return f"#{fragment}" if fragment not in ("", "/") else "#"
         title = self.add_file(other)
         if fragment in ("", "/"):
             return f"#/$defs/{title}"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, MissingModelTypeError, Problem, UnknownModelTypeError
 from .factories import resolve_factory
-from .loader import load_config_file
+from .loader import Document, read_document
 from .validation import find_problems
 
 DISCRIMINATOR = "model_type"
@@ -54,6 +55,22 @@ def create_model_from_config(model_config: Any) -> Any:
     return resolve_factory(plain[DISCRIMINATOR])(plain)
 
 
+def problems_in_document(doc: Document) -> list[Problem]:
+    """Every problem in a loaded file (parse problems, then validation), located and in source order."""
+    problems = list(doc.problems)
+    if doc.parsed:
+        problems += find_problems(doc.data)
+    located = []
+    for problem in problems:
+        position = doc.locate(problem.parts) if problem.line is None and doc.parsed else None
+        located.append(replace(problem, line=position[0], column=position[1]) if position else problem)
+    located.sort(key=lambda p: (p.line is None, p.line or 0, p.column or 0))
+    return located
+
+
 def create_model_from_config_path(model_config_path: str | Path) -> Any:
-    """``create_model_from_config`` on a JSON (or YAML) file."""
-    return create_model_from_config(load_config_file(Path(model_config_path)))
+    """``create_model_from_config`` on a JSON (or YAML) file; problems carry line and column.
+    Raises LoadError (an OSError) when the file cannot be read."""
+    doc = read_document(Path(model_config_path))
+    raise_for_problems(problems_in_document(doc), doc.data, doc.source)
+    return create_model_from_config(doc.data)

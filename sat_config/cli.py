@@ -11,13 +11,12 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem
-from .loader import YAML_SUFFIXES, Document, LoadError, read_document
-from .validation import find_problems, load_bundled_schema
+from .api import problems_in_document
+from .loader import YAML_SUFFIXES, LoadError, read_document
+from .validation import load_bundled_schema
 
 CONFIG_SUFFIXES = (".json",) + YAML_SUFFIXES
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -33,23 +32,6 @@ def _expand(paths: Sequence[str]) -> Iterator[Path]:
             yield from found
         else:
             yield path
-
-
-def check_document(doc: Document, lenient: bool = False) -> tuple[list[Problem], list[Problem]]:
-    """(errors, warnings) for a loaded document, each located in the source when possible."""
-    problems = list(doc.problems)
-    if doc.parsed:
-        problems += find_problems(doc.data)
-    located = []
-    for problem in problems:
-        if problem.line is None and doc.parsed:
-            position = doc.locate(problem.parts)
-            if position:
-                problem = replace(problem, line=position[0], column=position[1])
-        located.append(problem)
-    if lenient:
-        return [p for p in located if p.kind != "unknown_key"], [p for p in located if p.kind == "unknown_key"]
-    return located, []
 
 
 class _Style:
@@ -77,7 +59,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(f"sat-config: cannot read {exc}", file=sys.stderr)
             unreadable = True
             continue
-        errors, warnings = check_document(doc, args.lenient)
+        problems = problems_in_document(doc)
+        errors = [p for p in problems if not (args.lenient and p.kind == "unknown_key")]
+        warnings = [p for p in problems if args.lenient and p.kind == "unknown_key"]
         invalid += bool(errors)
         results.append({"file": str(path), "valid": not errors,
                         "errors": [p.to_dict() for p in errors], "warnings": [p.to_dict() for p in warnings]})
@@ -88,9 +72,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 print(style("warning: " + problem.render(str(path)), "33"))
     if args.format == "json":
         print(json.dumps(results, indent=2))
-    else:
+    elif results:
+        count = sum(len(r["errors"]) for r in results)
         summary = f"{len(results) - invalid} of {len(results)} file{'s' if len(results) != 1 else ''} valid"
-        print(style(summary, "32" if not invalid else "31"), file=sys.stderr if results and invalid else sys.stdout)
+        summary += f", {count} problem{'s' if count != 1 else ''}" if count else ""
+        print(style(summary, "31" if invalid else "32"))
     if unreadable:
         return EXIT_USAGE
     return EXIT_INVALID if invalid else EXIT_OK
@@ -100,9 +86,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     import contextlib
     import time
 
-    from .api import create_model_from_config
+    from .api import create_model_from_config_path
     from .errors import ConfigError, FactoryUnavailableError
-    from .loader import load_config_file
 
     status = EXIT_OK
     try:
@@ -113,15 +98,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     for path in files:
         start = time.perf_counter()
         try:
-            config = load_config_file(path)
             with contextlib.redirect_stdout(sys.stderr):  # upstream prints import-time notices
-                model = create_model_from_config(config)
+                model = create_model_from_config_path(path)
         except LoadError as exc:
             print(f"sat-config: cannot read {exc}", file=sys.stderr)
             status = EXIT_USAGE
             continue
         except ConfigError as exc:
-            print(f"{path}: invalid, not built\n" + "\n".join("  " + p.render() for p in exc.errors))
+            print(f"{path}: invalid, not built\n" + "\n".join("  " + p.render(str(path)) for p in exc.errors))
             status = max(status, EXIT_INVALID)
             continue
         except FactoryUnavailableError as exc:

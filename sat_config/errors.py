@@ -73,7 +73,7 @@ class ConfigError(ValueError):
     def render(self) -> str:
         count = len(self.errors)
         head = f"{count} problem{'s' if count != 1 else ''} in {'the config' if self.source is None else self.source}"
-        return head + ":\n" + "\n".join("  " + p.render() for p in self.errors)
+        return head + ":\n" + "\n".join("  " + p.render(self.source) for p in self.errors)
 
 
 class MissingModelTypeError(ConfigError, AssertionError):

@@ -42,10 +42,17 @@ def json_type(value: Any) -> str:
 
 def closest(word: Any, candidates: Any) -> str | None:
     """The candidate closest to ``word`` (a likely typo), or None."""
-    if not isinstance(word, str):
+    if not isinstance(word, str) or not word:
         return None
-    matches = difflib.get_close_matches(word, [c for c in candidates if isinstance(c, str)], n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    names = [c for c in candidates if isinstance(c, str)]
+    folded = [c for c in names if c.casefold() == word.casefold()]
+    if folded:
+        return folded[0]
+    matches = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    if matches:
+        return matches[0]
+    prefixed = [c for c in names if c.startswith(word)] if len(word) >= 2 else []
+    return prefixed[0] if len(prefixed) == 1 else None
 
 
 def _error(message: str, kind: str, path: tuple[Any, ...] = (), suggestion: str | None = None) -> ValidationError:
