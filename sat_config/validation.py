@@ -8,6 +8,9 @@ The Draft 2020-12 validator is extended with four keywords, each implemented onc
 - ``additionalProperties: false``: one error per unknown key, each with a did-you-mean;
 - ``x-unsupported`` / ``x-rules``: types upstream cannot build, and cross-field rules compiled into
   ``sat_config.generated.rules`` by the generator.
+
+Valid configs are confirmed by a compiled jsonschema-rs validator over the same schema (fast); only configs
+with problems pay for the detailed python-jsonschema pass.
 """
 
 from __future__ import annotations
@@ -163,20 +166,28 @@ def _unsupported(validator: Any, value: Any, instance: Any, schema: dict[str, An
                  "unsupported", path)
 
 
-def _rules(
-    validator: Any, rules: list[dict[str, Any]], instance: Any, schema: dict[str, Any]
-) -> Iterator[ValidationError]:
+_SKIPPED = (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError, OverflowError)
+
+
+def rule_failures(rules: list[dict[str, Any]], instance: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(relative path, message) for each failed cross-field rule on ``instance``."""
     from .generated.rules import CHECKS
 
-    if not validator.is_type(instance, "object"):
+    if not isinstance(instance, dict):
         return
     for rule in rules:
         try:
             failures = list(CHECKS[rule["id"]](instance))
-        except (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError, OverflowError):
+        except _SKIPPED:
             continue  # malformed data: the structural errors already say what is wrong
-        for path, message in failures:
-            yield _error(message, "cross_field", tuple(path))
+        yield from failures
+
+
+def _rules(
+    validator: Any, rules: list[dict[str, Any]], instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    for path, message in rule_failures(rules, instance):
+        yield _error(message, "cross_field", tuple(path))
 
 
 _BUILTIN = Draft202012Validator.VALIDATORS
@@ -266,8 +277,46 @@ def _suggestion(error: ValidationError) -> str | None:
     return suggestion
 
 
-def find_problems(config: Any) -> list[Problem]:
-    """Every problem in ``config`` (a plain JSON-like value), in schema order; empty when it is valid."""
+class _RsUnsupported:
+    """``x-unsupported`` for jsonschema-rs: reaching the schema object with an object instance is invalid."""
+
+    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+        del parent_schema, value, schema_path
+
+    def validate(self, instance: Any) -> None:
+        if isinstance(instance, dict):
+            raise ValueError("unsupported")
+
+
+class _RsRules:
+    """``x-rules`` for jsonschema-rs: the same compiled checks as the python-jsonschema keyword."""
+
+    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+        del parent_schema, schema_path
+        self.rules = value
+
+    def validate(self, instance: Any) -> None:
+        for _ in rule_failures(self.rules, instance):
+            raise ValueError("cross-field rule failed")
+
+
+@lru_cache(maxsize=1)
+def fast_validator() -> Any:
+    """A compiled (jsonschema-rs) validator over the same bundled schema and custom keywords, used only to
+    confirm that a config is valid; every rejected config is re-checked by python-jsonschema for its problems."""
+    import jsonschema_rs
+
+    keywords = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules}
+    return jsonschema_rs.validator_for(load_bundled_schema(), keywords=keywords, offline=True)
+
+
+def find_problems(config: Any, fast: bool = True) -> list[Problem]:
+    """Every problem in ``config`` (a plain JSON-like value), in schema order; empty when it is valid.
+
+    With ``fast`` a valid config is confirmed by the compiled validator alone (tests/test_fast_path.py proves
+    the two engines agree); the detailed python-jsonschema pass runs only for configs with problems."""
+    if fast and fast_validator().is_valid(config):
+        return []
     problems: list[Problem] = []
     seen: set[tuple[str, str, str]] = set()
     for error in validator().iter_errors(config):
