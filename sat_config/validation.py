@@ -306,7 +306,7 @@ def fast_validator() -> Any:
     confirm that a config is valid; every rejected config is re-checked by python-jsonschema for its problems."""
     import jsonschema_rs
 
-    keywords = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules}
+    keywords: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules}
     return jsonschema_rs.validator_for(load_bundled_schema(), keywords=keywords, offline=True)
 
 
