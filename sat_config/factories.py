@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any
 
 from .errors import FactoryUnavailableError
@@ -45,6 +44,13 @@ def _from_upstream(target: str) -> ModelFactory | None:
         raise
     factory = getattr(module, attr, None)
     return factory if callable(factory) else None
+
+
+def entry_points(group: str) -> Any:
+    """Installed entry points of ``group`` (importlib.metadata is imported only when needed)."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 def _from_entry_points(model_type: str) -> ModelFactory | None:
