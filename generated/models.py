@@ -8,6 +8,262 @@ from pydantic import ConfigDict, Field, RootModel
 from sat_config.typed import ConfigModel
 
 
+class ArcConfig(ConfigModel):
+    """
+    ARC post-training (ARCTrainingWrapper, training/arc.py:78; models built at training/factory.py:66-113). The model, teacher and discriminator must be DiT-based conditional diffusion models.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    teacher_model: (
+        AutoencoderConfig
+        | HyperencoderConfig
+        | DiffusionUncondConfig
+        | DiffusionCondConfig
+        | DiffusionCondInpaintConfig
+        | DiffusionAutoencoderConfig
+        | LmConfig
+        | None
+    ) = None
+    """
+    A complete diffusion_cond model config for the ODE-warmup teacher; needs `teacher_model_ckpt`.
+    """
+    use_model_as_teacher: bool | None = False
+    """
+    Without `teacher_model`, build the teacher from this config's own model (needs `teacher_model_ckpt`).
+    """
+    teacher_model_ckpt: Annotated[str | None, Field(min_length=1)] = None
+    """
+    Path of the teacher's checkpoint (a torch file holding `state_dict`); required whenever there is a teacher.
+    """
+    discriminator_base_model: (
+        AutoencoderConfig
+        | HyperencoderConfig
+        | DiffusionUncondConfig
+        | DiffusionCondConfig
+        | DiffusionCondInpaintConfig
+        | DiffusionAutoencoderConfig
+        | LmConfig
+        | None
+    ) = None
+    """
+    A complete diffusion_cond model config whose DiT provides the discriminator's features; required unless `use_model_as_discriminator`.
+    """
+    use_model_as_discriminator: bool | None = False
+    """
+    Without `discriminator_base_model`, build the discriminator's DiT from this config's own model.
+    """
+    discriminator_base_ckpt: Annotated[str | None, Field(min_length=1)] = None
+    """
+    Checkpoint (a torch file holding `state_dict`) to initialise the discriminator's DiT from; random initialisation when absent.
+    """
+    ode_warmup: ArcOdeWarmupConfig | None = None
+    """
+    Distil the teacher's ODE trajectories for the first steps; none when absent.
+    """
+    sampling: Any | None = None
+    """
+    Read but never used by stable-audio-tools 0.0.19.
+    """
+    noise_dist: Annotated[ArcNoiseDistConfig | None, Field(validate_default=True)] = {}
+    discriminator: ArcDiscriminatorConfig
+
+
+class ArcDiscriminatorConfig(ConfigModel):
+    """
+    ARC's discriminator: a head on the hidden states of one layer of a DiT (training/arc.py:134-158).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    dit_hidden_layer: Annotated[int, Field(ge=0)]
+    """
+    Index of the DiT layer whose hidden states feed the head (0-based, less than the DiT's depth).
+    """
+    contrastive: bool | None = False
+    """
+    Add the contrastive loss (real audio with mismatched conditioning as negatives).
+    """
+    include_grad_penalties: bool | None = False
+    """
+    Add gradient penalties to the discriminator loss.
+    """
+    type: Literal["convnext", "conv"] | None = "convnext"
+    """
+    Architecture of the head: ConvNeXt encoder, or a plain strided convolution stack (needs a DiT width divisible by 32).
+    """
+    config: Annotated[ArcDiscriminatorHeadConfig | None, Field(validate_default=True)] = {}
+    weights: Annotated[ArcDiscriminatorWeights | None, Field(validate_default=True)] = {}
+
+
+class ArcDiscriminatorHeadConfig(ConfigModel):
+    """
+    Keyword arguments of the head: ConvNeXtDiscriminator(loss_type, ConvNeXtEncoder arguments) or ConvDiscriminator(soft_clip_scale, loss_type) (models/arc.py). Input width is set from the DiT.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    loss_type: Literal["lsgan", "relativistic"] | None = "lsgan"
+    """
+    Loss of the head's own `loss` method: least squares or relativistic.
+    """
+    soft_clip_scale: float | None = None
+    """
+    conv head only: soft-clip the scores to this magnitude with tanh; none when null.
+    """
+    channels: Annotated[int | None, Field(ge=1)] = 128
+    """
+    convnext head only: base channel count.
+    """
+    c_mults: Annotated[list[CMult] | None, Field(min_length=1, validate_default=True)] = [1, 2, 4, 8]
+    """
+    convnext head only: channel multiplier of each stage.
+    """
+    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 4, 8, 8]
+    """
+    convnext head only: downsampling stride of each stage.
+    """
+    num_blocks: list[NumBlock] | None = None
+    """
+    convnext head only: ConvNeXt blocks of each stage; null means 3 each.
+    """
+    conv_args: Annotated[ConvNeXtBlockArgs | None, Field(validate_default=True)] = {}
+
+
+class ArcDiscriminatorWeights(ConfigModel):
+    """
+    Loss weights of ARC's adversarial training.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    generator: float | None = 1.0
+    """
+    Weight of the generator's adversarial loss.
+    """
+    discriminator: float | None = 1.0
+    """
+    Weight of the discriminator's loss.
+    """
+    contrastive: float | None = 1.0
+    """
+    Weight of the contrastive loss (with `contrastive`).
+    """
+
+
+class ArcNoiseDistConfig(ConfigModel):
+    """
+    Noise-level distributions of ARC's generator and discriminator steps (build_noise_dist, training/arc.py:520-541).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    generator: (
+        Literal["uniform", "logit_normal", "trunc_logit_normal", "one_shot", "denoised", "logsnr_uniform"] | None
+    ) = "uniform"
+    """
+    Distribution of the noise levels the generator is trained at.
+    """
+    discriminator: (
+        Literal["uniform", "logit_normal", "trunc_logit_normal", "one_shot", "denoised", "logsnr_uniform"] | None
+    ) = "uniform"
+    """
+    Distribution of the noise levels the discriminator sees.
+    """
+
+
+class ArcOdeWarmupConfig(ConfigModel):
+    """
+    ODE warm-up of ARC (training/arc.py:115-124): the student first regresses onto the teacher's sampling trajectories.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    warmup_steps: int | None = 0
+    """
+    Training steps spent on ODE warm-up; 0 disables it.
+    """
+    refresh_rate: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Sample new teacher trajectories every this many steps.
+    """
+    sampling_steps: Annotated[int | None, Field(ge=1)] = 20
+    """
+    Sampling steps of each teacher trajectory.
+    """
+    cfg: float | None = 4.0
+    """
+    Classifier-free guidance scale of the teacher's sampling.
+    """
+
+
+class ArcTrimConfig(ConfigModel):
+    """
+    Random trimming of ARC training batches (training/arc.py:180-182, 329-338).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    trim_prob: float | None = 0.0
+    """
+    Probability of trimming a batch (after ODE warm-up).
+    """
+    type: Literal["random_item"] = "random_item"
+    """
+    Trim to the real length of a random item of the batch (at least 128 latents); the only type upstream implements.
+    """
+
+
+class AudiocraftPretrainedPretransformConfig(ConfigModel):
+    """
+    A pretrained AudioCraft compression model (EnCodec), for token models only: encode()/decode() assert. Construction needs the `audiocraft` package (not a stable-audio-tools dependency) and downloads the model from the Hugging Face hub (CompressionModel.get_pretrained); `config` is required (use {} for the defaults).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["audiocraft_pretrained"]
+    """
+    Selects the pretrained AudioCraft pretransform (AudiocraftCompressionPretransform).
+    """
+    config: AudiocraftPretrainedPretransformParams
+    enable_grad: bool | None = False
+    """
+    Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
+    """
+
+
+class AudiocraftPretrainedPretransformParams(ConfigModel):
+    """
+    Arguments of AudiocraftCompressionPretransform.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    model_type: Annotated[
+        str | None, Field(examples=["facebook/encodec_32khz", "facebook/encodec_24khz"], min_length=1)
+    ] = "facebook/encodec_32khz"
+    """
+    AudioCraft pretrained compression model name (Hugging Face hub id).
+    """
+    scale: float | None = 1.0
+    """
+    Stored; unused (the model is token-only).
+    """
+    quantize_on_decode: bool | None = True
+    """
+    Stored; unused (the model is token-only).
+    """
+
+
 class AutoencoderConfig(ConfigModel):
     """
     An audio autoencoder (encoder, bottleneck, decoder).
@@ -37,67 +293,568 @@ class AutoencoderConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: AutoencoderModelConfig
-    training: TrainingConfig | None = None
+    training: AutoencoderTrainingConfig | None = None
 
 
-class AutoencoderModelConfig(ConfigModel):
+class AutoencoderDemoConfig(ConfigModel):
     """
-    The `model` section of an `autoencoder` config (create_autoencoder_from_config).
+    Reconstruction demos (AutoencoderDemoCallback): up to 8 clips from the demo dataloader, encoded and decoded.
     """
 
     model_config = ConfigDict(
         extra="forbid",
     )
-    encoder: EncoderConfig
+    demo_every: Annotated[int | None, Field(ge=1)] = 2000
     """
-    The encoder: `type` selects the architecture, `config` its constructor arguments.
+    Log reconstruction demos every this many training steps.
     """
-    decoder: DecoderConfig
+
+
+class AutoencoderEvalLossConfigs(ConfigModel):
     """
-    The decoder: `type` selects the architecture, `config` its constructor arguments; `soft_clip` applies tanh after decoding.
+    Validation metrics (training/autoencoders.py:270-279): each key present adds one.
     """
-    bottleneck: BottleneckConfig | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    pesq: dict[str, Any] | None = None
     """
-    The bottleneck between encoder and decoder (vae, rvq, fsq, ...); none when absent.
+    PESQ speech-quality metric (its value is not read; write {}).
+    """
+    stft: STFTLossConfig | None = None
+    sisdr: SISDRLossConfig | None = None
+    mel: MelSTFTLossConfig | None = None
+
+
+class AutoencoderLossConfigs(ConfigModel):
+    """
+    The losses of autoencoder training (training/autoencoders.py:137-241); `spectral` and `time` are always read.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    spectral: SpectralLossConfig
+    time: TimeLossConfig
+    discriminator: Annotated[
+        OobleckDiscriminatorLoss | EncodecDiscriminatorLoss | DacDiscriminatorLoss | BigVganDiscriminatorLoss | None,
+        Field(discriminator="type", title="DiscriminatorLossConfig"),
+    ] = None
+    """
+    The adversarial discriminator: its presence enables GAN training (training/autoencoders.py:140-168). `type` selects the architecture.
+    """
+    bottleneck: BottleneckLossConfig | None = None
+    mrmel: MelSpectrogramLossConfig | None = None
+    hubert: HubertLossConfig | None = None
+
+
+class AutoencoderModelConfig(ConfigModel):
+    """
+    The `model` section of an `autoencoder` config (create_autoencoder_from_config), and the `config` of an autoencoder pretransform.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    encoder: Annotated[
+        OobleckEncoderConfig | SeanetEncoderConfig | DacEncoderConfig | LocalAttnEncoderConfig | TaaeEncoderConfig,
+        Field(discriminator="type", title="EncoderConfig"),
+    ]
+    """
+    An encoder: `type` selects the architecture, `config` holds its constructor arguments (create_encoder_from_config).
+    """
+    decoder: Annotated[
+        OobleckDecoderConfig | SeanetDecoderConfig | DacDecoderConfig | LocalAttnDecoderConfig | TaaeDecoderConfig,
+        Field(discriminator="type", title="DecoderConfig"),
+    ]
+    """
+    A decoder: `type` selects the architecture, `config` holds its constructor arguments (create_decoder_from_config).
+    """
+    bottleneck: (
+        TanhBottleneckConfig
+        | VaeBottleneckConfig
+        | RvqBottleneckConfig
+        | RvqVaeBottleneckConfig
+        | DacRvqBottleneckConfig
+        | DacRvqVaeBottleneckConfig
+        | L2NormBottleneckConfig
+        | WassersteinBottleneckConfig
+        | FsqBottleneckConfig
+        | DitheredFsqBottleneckConfig
+        | None
+    ) = None
+    """
+    The bottleneck between encoder and decoder (vae, rvq, fsq, ...); none when absent or null.
     """
     latent_dim: Annotated[int, Field(ge=1)]
     """
-    Width of the latents the model hands on (after the bottleneck). Stored only: not passed to the encoder or decoder.
+    Width of the latents encode() returns (after the bottleneck). Only stored: models using this autoencoder as a pretransform read it as its encoded channels.
     """
     downsampling_ratio: Annotated[int, Field(ge=1)]
     """
-    Audio samples per latent frame. Stored only: never checked against the encoder strides by stable-audio-tools.
+    Audio samples per latent frame: the product of the encoder's strides (times the pretransform's ratio). Only stored, never checked against the strides by stable-audio-tools.
     """
     io_channels: Annotated[int, Field(ge=1)]
     """
-    Audio channels the autoencoder reads and writes.
+    Audio channels the autoencoder reads and writes (the default of in_channels and out_channels).
     """
     in_channels: Annotated[int | None, Field(ge=1)] = None
     """
-    Audio channels fed to the encoder; defaults to `io_channels`.
+    Audio channels input audio is mixed to before encoding; null: io_channels.
     """
     out_channels: Annotated[int | None, Field(ge=1)] = None
     """
-    Audio channels produced by the decoder; defaults to `io_channels`.
+    Audio channels of the decoded audio; null: io_channels. Training picks its STFT loss (sum-and-difference when 2) and discriminator width from it.
     """
-    pretransform: PretransformConfig | None = None
+    pretransform: (
+        AutoencoderPretransformConfig
+        | WaveletPretransformConfig
+        | PqmfPretransformConfig
+        | DacPretrainedPretransformConfig
+        | AudiocraftPretrainedPretransformConfig
+        | PatchedPretransformConfig
+        | None
+    ) = None
     """
-    A fixed transform applied before the encoder (e.g. another autoencoder); none when absent.
+    A fixed transform applied to the audio before the encoder (and after the decoder); none when absent or null.
     """
 
 
-class BottleneckConfig(ConfigModel):
+class AutoencoderOptimizerConfigs(ConfigModel):
     """
-    A bottleneck: `type` and its `config`.
+    Optimizers of an autoencoder's training (AutoencoderTrainingWrapper.configure_optimizers, training/autoencoders.py:284-300).
     """
 
-    type: str
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    autoencoder: TrainingOptimizerConfig
     """
-    Which implementation to build.
+    Optimizer (and scheduler) of the autoencoder's parameters.
     """
-    config: dict[str, Any] | None = None
+    discriminator: TrainingOptimizerConfig | None = None
     """
-    Constructor arguments.
+    Optimizer (and scheduler) of the discriminator's parameters; required when the losses include a discriminator.
+    """
+
+
+class AutoencoderPretransformConfig(ConfigModel):
+    """
+    A (usually pretrained, frozen) autoencoder: diffusion and language models work on its latents. `scale`, `model_half`, `iterate_batch` and `chunked` sit next to `config`, not inside it.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["autoencoder"]
+    """
+    Selects the autoencoder pretransform (AutoencoderPretransform).
+    """
+    config: AutoencoderModelConfig
+    """
+    An autoencoder `model` section (it may hold a pretransform of its own); the sample rate is the enclosing config's.
+    """
+    scale: Annotated[float | None, Field(gt=0.0)] = 1.0
+    """
+    encode() divides the latents by it, decode() multiplies.
+    """
+    model_half: bool | None = False
+    """
+    Run the autoencoder in float16.
+    """
+    iterate_batch: bool | None = False
+    """
+    Encode and decode one batch item at a time (saves memory).
+    """
+    chunked: bool | None = False
+    """
+    Encode and decode in chunks of 128 latents with 32 latents of overlap (not configurable).
+    """
+    enable_grad: bool | None = False
+    """
+    Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
+    """
+
+
+class AutoencoderTrainingConfig(ConfigModel):
+    """
+    The `training` section of an `autoencoder` config: AutoencoderTrainingWrapper and AutoencoderDemoCallback (training/factory.py:12-56, 180-187).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    learning_rate: Annotated[float | None, Field(ge=0.0)] = None
+    """
+    Learning rate of the built-in AdamW optimizers (betas 0.8, 0.99) for the autoencoder and the discriminator; used only when `optimizer_configs` is absent.
+    """
+    warmup_steps: int | None = 0
+    """
+    Steps before the generator gets the adversarial and feature-matching losses; the discriminator trains from the start.
+    """
+    encoder_freeze_on_warmup: bool | None = False
+    """
+    Stop training the encoder once `warmup_steps` have passed (only the decoder keeps learning).
+    """
+    loss_configs: AutoencoderLossConfigs | None = None
+    """
+    The training losses. When absent, upstream uses an encodec discriminator (weights 0.1 / 5.0), a perceptually weighted multi-resolution STFT loss and no time-domain loss.
+    """
+    eval_loss_configs: AutoencoderEvalLossConfigs | None = None
+    """
+    Metrics computed on the validation set; none when absent.
+    """
+    optimizer_configs: AutoencoderOptimizerConfigs | None = None
+    """
+    Optimizers (and LR schedulers) of the autoencoder and the discriminator; replaces the built-in AdamW pair built from `learning_rate`.
+    """
+    use_ema: bool | None = False
+    """
+    Keep an exponential moving average of the autoencoder's weights (the model is built twice more for it); demos and exports then use the EMA copy.
+    """
+    force_input_mono: bool | None = False
+    """
+    Average the input channels to mono before encoding; the reconstruction is still compared with the original audio.
+    """
+    latent_mask_ratio: float | None = 0.0
+    """
+    Probability of zeroing each latent value before decoding during training (noise robustness); 0 disables it.
+    """
+    teacher_model: (
+        AutoencoderConfig
+        | HyperencoderConfig
+        | DiffusionUncondConfig
+        | DiffusionCondConfig
+        | DiffusionCondInpaintConfig
+        | DiffusionAutoencoderConfig
+        | LmConfig
+        | None
+    ) = None
+    """
+    A complete autoencoder model config to distil from: the student then learns to match its latents and decodings. Needs `teacher_model_ckpt`.
+    """
+    teacher_model_ckpt: Annotated[str | None, Field(min_length=1)] = None
+    """
+    Path of the teacher's checkpoint (a torch file holding `state_dict`); required with `teacher_model`.
+    """
+    demo: Annotated[AutoencoderDemoConfig | None, Field(validate_default=True)] = {}
+
+
+class BandItem(RootModel[float]):
+    root: Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Band(RootModel[list[BandItem]]):
+    root: Annotated[list[BandItem], Field(max_length=2, min_length=2)]
+
+
+class BaseLr(RootModel[list[float]]):
+    root: Annotated[list[float], Field(max_length=1, min_length=1)]
+    """
+    Initial learning rate which is the lower boundary in the cycle for each parameter group.
+    """
+
+
+class BaseMomentum(RootModel[list[float]]):
+    root: Annotated[list[float], Field(max_length=1, min_length=1)] = 0.85
+    """
+    Lower momentum boundaries in the cycle for each parameter group.
+    """
+
+
+class Beta(RootModel[float]):
+    root: Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+class BigVganDiscriminatorConfig(ConfigModel):
+    """
+    Keyword arguments of BigVGANDiscriminator; `channels` and `sample_rate` are set by upstream.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    use_hinge: bool | None = False
+    """
+    Hinge adversarial losses for the multi-period part.
+    """
+    periods: Annotated[list[Period] | None, Field(validate_default=True)] = [2, 3, 5, 7, 11]
+    """
+    Periods of the multi-period discriminators.
+    """
+    cqtd_filters: Annotated[int | None, Field(ge=1)] = 32
+    """
+    Channels of the first CQT convolution.
+    """
+    cqtd_max_filters: Annotated[int | None, Field(ge=1)] = 1024
+    """
+    Upper limit of the CQT convolution channels.
+    """
+    cqtd_filters_scale: float | None = 1
+    """
+    Channel growth factor of the CQT convolutions.
+    """
+    cqtd_dilations: Annotated[list[CqtdDilation] | None, Field(validate_default=True)] = [1, 2, 4]
+    """
+    Dilations of the CQT convolutions.
+    """
+    cqtd_in_channels: Annotated[int | None, Field(ge=1)] = None
+    """
+    Input channels of the CQT discriminators; defaults to the autoencoder's output channels.
+    """
+    cqtd_out_channels: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Output channels of the CQT discriminators.
+    """
+    cqtd_hop_lengths: Annotated[list[CqtdHopLength] | None, Field(validate_default=True)] = [512, 256, 256]
+    """
+    Hop length of each CQT discriminator.
+    """
+    cqtd_n_octaves: Annotated[list[CqtdNOctave] | None, Field(validate_default=True)] = [9, 9, 9]
+    """
+    Octaves of each CQT discriminator.
+    """
+    cqtd_bins_per_octaves: Annotated[list[CqtdBinsPerOctave] | None, Field(validate_default=True)] = [24, 36, 48]
+    """
+    Bins per octave of each CQT discriminator.
+    """
+    fmin: Annotated[float | None, Field(gt=0.0)] = 32.7
+    """
+    Lowest CQT frequency in Hz.
+    """
+
+
+class BigVganDiscriminatorLoss(ConfigModel):
+    """
+    BigVGAN's multi-period plus multi-scale sub-band CQT discriminator (BigVGANDiscriminator, models/discriminators.py:660).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["big_vgan"]
+    """
+    Discriminator architecture.
+    """
+    config: BigVganDiscriminatorConfig
+    weights: DiscriminatorLossWeights
+
+
+class BottleneckLossConfig(ConfigModel):
+    """
+    Weights of the bottleneck's regularisation losses (create_loss_modules_from_bottleneck, training/autoencoders.py:640); quantizer losses have fixed weights.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Annotated[str | None, Field(examples=["kl", "mmd"])] = None
+    """
+    Never read by stable-audio-tools (upstream configs write "kl").
+    """
+    weights: BottleneckLossWeights | None = None
+
+
+class BottleneckLossWeights(ConfigModel):
+    """
+    Weights of the bottleneck losses.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    kl: float | None = 1e-06
+    """
+    Weight of the KL loss of vae, rvq_vae and dac_rvq_vae bottlenecks.
+    """
+    mmd: float | None = 100
+    """
+    Weight of the MMD loss of wasserstein bottlenecks.
+    """
+
+
+class CMult(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class Channel(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class ClapAudioConditionerConfig(ConfigModel):
+    """
+    The audio branch of a LAION-CLAP model. stable-audio-tools 0.0.19 cannot build it (see x-unsupported).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: str
+    """
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    """
+    type: Literal["clap_audio"]
+    """
+    Selects the clap_audio conditioner.
+    """
+    config: ClapAudioConditionerParams
+
+
+class ClapAudioConditionerParams(ConfigModel):
+    """
+    Arguments of models/conditioners.py CLAPAudioConditioner.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    output_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
+    """
+    clap_ckpt_path: Annotated[str, Field(min_length=1)]
+    """
+    Local path of the LAION-CLAP checkpoint, loaded with torch.load at construction (not opened by validation).
+    """
+    audio_model_type: (
+        Literal[
+            "HTSAT-base",
+            "HTSAT-large",
+            "HTSAT-tiny",
+            "HTSAT-tiny-win-1536",
+            "PANN-10",
+            "PANN-14",
+            "PANN-14-fmax-18k",
+            "PANN-14-fmax-8k-20s",
+            "PANN-14-tiny-transformer",
+            "PANN-14-win-1536",
+            "PANN-6",
+        ]
+        | None
+    ) = "HTSAT-base"
+    """
+    LAION-CLAP audio encoder architecture (a laion_clap model config; the text encoder is roberta).
+    """
+    enable_fusion: bool | None = True
+    """
+    Build the feature-fusion CLAP variant (fusion_type aff_2d).
+    """
+    project_out: bool | None = False
+    """
+    Always add a linear output projection, even when the encoder width equals output_dim (one is added automatically when they differ).
+    """
+
+
+class ClapTextConditionerConfig(ConfigModel):
+    """
+    The text branch of a LAION-CLAP model: one embedding per prompt, or its token features with use_text_features. Construction needs the local checkpoint and downloads roberta-base and three tokenizers from the Hugging Face hub (importing laion_clap).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: str
+    """
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    """
+    type: Literal["clap_text"]
+    """
+    Selects the clap_text conditioner.
+    """
+    config: ClapTextConditionerParams
+
+
+class ClapTextConditionerParams(ConfigModel):
+    """
+    Arguments of models/conditioners.py CLAPTextConditioner.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    output_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
+    """
+    clap_ckpt_path: Annotated[str, Field(min_length=1)]
+    """
+    Local path of the LAION-CLAP checkpoint, loaded with torch.load at construction (not opened by validation).
+    """
+    use_text_features: bool | None = False
+    """
+    Output the text encoder's token features (77 tokens, 768 wide) instead of the pooled 512-wide embedding (one token).
+    """
+    feature_layer_ix: int | None = -1
+    """
+    Hidden layer the token features come from (with use_text_features).
+    """
+    audio_model_type: (
+        Literal[
+            "HTSAT-base",
+            "HTSAT-large",
+            "HTSAT-tiny",
+            "HTSAT-tiny-win-1536",
+            "PANN-10",
+            "PANN-14",
+            "PANN-14-fmax-18k",
+            "PANN-14-fmax-8k-20s",
+            "PANN-14-tiny-transformer",
+            "PANN-14-win-1536",
+            "PANN-6",
+        ]
+        | None
+    ) = "HTSAT-base"
+    """
+    LAION-CLAP audio encoder architecture (a laion_clap model config; the text encoder is roberta).
+    """
+    enable_fusion: bool | None = True
+    """
+    Build the feature-fusion CLAP variant (fusion_type aff_2d).
+    """
+    project_out: bool | None = False
+    """
+    Always add a linear output projection, even when the encoder width equals output_dim (one is added automatically when they differ).
+    """
+    finetune: bool | None = False
+    """
+    Fine-tune the text branch (docs/conditioning.md calls this enable_grad, which fails with TypeError).
+    """
+
+
+class CodebookDim(RootModel[int]):
+    root: Annotated[int, Field(ge=1)] = 8
+    """
+    Width of each codebook's low-dimensional lookup space: one integer for all, or one per codebook (exactly n_codebooks entries).
+    """
+
+
+class CodebookDim1Item(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class CodebookDim1(RootModel[list[CodebookDim1Item]]):
+    root: Annotated[list[CodebookDim1Item], Field(min_length=1, validate_default=True)] = 8
+    """
+    Width of each codebook's low-dimensional lookup space: one integer for all, or one per codebook (exactly n_codebooks entries).
+    """
+
+
+class CodebookDim2(RootModel[int]):
+    root: Annotated[int, Field(ge=1)] = 8
+    """
+    Width of each codebook's low-dimensional lookup space: one integer for all, or one per codebook (exactly n_codebooks entries).
+    """
+
+
+class CodebookDim3Item(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class CodebookDim3(RootModel[list[CodebookDim3Item]]):
+    root: Annotated[list[CodebookDim3Item], Field(min_length=1, validate_default=True)] = 8
+    """
+    Width of each codebook's low-dimensional lookup space: one integer for all, or one per codebook (exactly n_codebooks entries).
     """
 
 
@@ -108,19 +865,1068 @@ class Comment(RootModel[Any]):
     """
 
 
-class DecoderConfig(ConfigModel):
+class CondDisplayConfig(ConfigModel):
     """
-    A decoder: `type` and its `config`.
+    One audio conditioning input to log with the demos (training/diffusion.py:665-690).
     """
 
-    type: str
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: Annotated[str, Field(min_length=1)]
     """
-    Which implementation to build.
+    The conditioning id (metadata key) holding the audio.
     """
-    config: dict[str, Any] | None = None
+    type: Literal["audio", "audio_dict"]
     """
-    Constructor arguments.
+    `audio`: one tensor per demo; `audio_dict`: a dict of tensors per demo, summed into a submix.
     """
+    config: Annotated[CondDisplayOptions | None, Field(validate_default=True)] = {}
+
+
+class CondDisplayOptions(ConfigModel):
+    """
+    How a conditioning input is displayed.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    pre_encoded: bool | None = False
+    """
+    The input is latents: decode it with the pretransform first.
+    """
+    display_mix: bool | None = False
+    """
+    Also log the input mixed with each generated demo.
+    """
+
+
+class ConditionedModelRules(RootModel[Any]):
+    root: Any
+    """
+    Cross-field rules of a model section with `conditioning` and `pretransform` (diffusion_cond, diffusion_cond_inpaint and lm).
+    """
+
+
+class ConditioningConfig(ConfigModel):
+    """
+    The conditioners of a diffusion_cond, diffusion_cond_inpaint or lm model (create_multi_conditioner_from_conditioning_config): each turns one metadata entry (a prompt, a number, audio...) into tensors that the backbone receives by cross-attention, global, prepend or input-concat conditioning.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    cond_dim: Annotated[int, Field(ge=1)]
+    """
+    Default output width of every conditioner (a conditioner's own output_dim overrides it).
+    """
+    default_keys: dict[str, str] | None = {}
+    """
+    Conditioner id -> metadata key to read when the metadata has no entry named after the id.
+    """
+    pre_encoded_keys: list[str] | None = []
+    """
+    Conditioner ids whose metadata already holds the encoded tensor: the conditioner is skipped (and its mask is None).
+    """
+    configs: list[
+        Annotated[
+            T5ConditionerConfig | ClapTextConditionerConfig | ClapAudioConditionerConfig | IntConditionerConfig | NumberConditionerConfig | ListConditionerConfig | PhonemeConditionerConfig | LutConditionerConfig | PretransformConditionerConfig | SourceMixConditionerConfig,
+            Field(discriminator="type"),
+        ]
+    ]
+    """
+    The conditioners.
+    """
+
+
+class ContinuousTransformerLmConfig(ConfigModel):
+    """
+    The continuous_transformer LM backbone, its codebook pattern and the conditioning it receives. It builds, but in 0.0.19 its forward pass fails: ContinuousTransformer passes mask= to TransformerBlock.forward (TypeError 'unexpected keyword argument mask'), in upstream too.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["continuous_transformer"]
+    """
+    ContinuousTransformerAudioLMBackbone, the only selectable LM backbone.
+    """
+    config: ContinuousTransformerLmParams
+    codebook_pattern: Literal["parallel", "delay", "unroll", "musiclm"] | None = "delay"
+    """
+    How the codebooks of every frame are laid out in the token sequence: parallel (all in one step), delay (codebook k delayed by k steps), unroll (one step per codebook) or musiclm (unrolled in groups of two codebooks). Only the number of codebooks is configurable.
+    """
+    cross_attention_cond_ids: list[str] | None = []
+    """
+    Ids of the conditioners whose outputs are concatenated along the sequence and cross-attended (needs cross_attn_cond_dim equal to their width and project_cross_attn_cond true).
+    """
+    prepend_cond_ids: list[str] | None = []
+    """
+    Ids of the conditioners whose outputs are prepended to the token sequence (needs prepend_cond_dim equal to their width).
+    """
+    global_cond_ids: list[str] | None = []
+    """
+    Ids of global conditioners. Read and stored, but the backbone ignores global conditioning: no effect.
+    """
+
+
+class ContinuousTransformerLmParams(ConfigModel):
+    """
+    Keyword arguments of models/lm_backbone.py ContinuousTransformerAudioLMBackbone, including those it passes on to ContinuousTransformer and TransformerBlock; any other key fails with TypeError. dim, dim_in, dim_out, cross_attend, cond_token_dim and causal (always true) are set by the backbone.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    embed_dim: Annotated[int, Field(ge=1)]
+    """
+    Width of the token embeddings and of the transformer.
+    """
+    depth: Annotated[int, Field(ge=0)]
+    """
+    Number of transformer blocks.
+    """
+    dim_heads: Annotated[int | None, Field(ge=1)] = 64
+    """
+    Features per attention head: the width is split into embed_dim // dim_heads heads.
+    """
+    cross_attn_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the cross-attention conditioning; > 0 enables cross-attention. Must equal the output width of every cross-attention conditioner.
+    """
+    prepend_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the prepend conditioning; > 0 enables it. Must equal the output width of every prepend conditioner.
+    """
+    project_cross_attn_cond: bool | None = False
+    """
+    Project the cross-attention conditioning to embed_dim with a small MLP. Cross-attention needs it: with false the forward pass indexes nn.Identity and fails with TypeError.
+    """
+    global_cond_dim: Annotated[int | None, Field(ge=0)] = None
+    """
+    Width of a global condition for adaLN modulation in every block. The LM never passes one, so this only adds unused parameters.
+    """
+    final_cross_attn_ix: Annotated[int | None, Field(ge=-1)] = -1
+    """
+    Index of the last transformer block that cross-attends: -1 lets every block cross-attend, otherwise only blocks 0..final_cross_attn_ix do. No effect without cross-attention.
+    """
+    rotary_pos_emb: bool | None = True
+    """
+    Rotary position embeddings in self-attention (RotaryEmbedding(max(head size // 2, 32))): attention heads then need at least 32 features, or the first forward fails with a shape error.
+    """
+    zero_init_branch_outputs: bool | None = True
+    """
+    Zero-initialise the output projections of the attention and feed-forward branches, so every block starts as the identity.
+    """
+    conformer: bool | None = False
+    """
+    Add a conformer module (pointwise and depthwise convolutions) to every block.
+    """
+    use_sinusoidal_emb: bool | None = False
+    """
+    Add scaled sinusoidal absolute position embeddings to the input (the width must be even: assertion at construction).
+    """
+    use_abs_pos_emb: bool | None = False
+    """
+    Add learned absolute position embeddings to the input; sequences may not exceed abs_pos_emb_max_length.
+    """
+    abs_pos_emb_max_length: Annotated[int | None, Field(ge=1)] = 10000
+    """
+    Longest sequence the learned absolute position embedding covers (with use_abs_pos_emb; memory tokens come on top).
+    """
+    num_memory_tokens: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Learned memory tokens prepended to the sequence in every block stack.
+    """
+    sliding_window: TfSlidingWindow1 | None = None
+    """
+    Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
+    """
+    remove_norms: bool | None = False
+    """
+    Replace every LayerNorm of a block with DynamicTanh (norm_kwargs are then unused).
+    """
+    add_rope: bool | None = False
+    """
+    Give every block its own rotary embedding (RotaryEmbedding(head size // 2)); used only when the transformer passes none, i.e. with rotary_pos_emb false.
+    """
+    layer_scale: bool | None = False
+    """
+    Scale every branch output by a learned per-channel factor initialised at 1e-5 (zero_init_branch_outputs is then switched off).
+    """
+    attn_kwargs: TransformerAttentionKwargs | None = None
+    ff_kwargs: TransformerFeedForwardKwargs | None = None
+    norm_kwargs: TransformerNormKwargs | None = None
+
+
+class ContinuousTransformerOptions(ConfigModel):
+    """
+    The keyword arguments that `dit` and `continuous_transformer` backbone configs pass through to models/transformer.py ContinuousTransformer, which hands the ones it does not take on to every TransformerBlock. Defined once here; each backbone config lists the keys it may carry (the keys its builder sets itself are errors there: TypeError 'got multiple values').
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    final_cross_attn_ix: Annotated[int | None, Field(ge=-1)] = -1
+    """
+    Index of the last transformer block that cross-attends: -1 lets every block cross-attend, otherwise only blocks 0..final_cross_attn_ix do. No effect without cross-attention.
+    """
+    causal: bool | None = False
+    """
+    Causal (autoregressive) self-attention in every block.
+    """
+    rotary_pos_emb: bool | None = True
+    """
+    Rotary position embeddings in self-attention (RotaryEmbedding(max(head size // 2, 32))): attention heads then need at least 32 features, or the first forward fails with a shape error.
+    """
+    zero_init_branch_outputs: bool | None = True
+    """
+    Zero-initialise the output projections of the attention and feed-forward branches, so every block starts as the identity.
+    """
+    conformer: bool | None = False
+    """
+    Add a conformer module (pointwise and depthwise convolutions) to every block.
+    """
+    use_sinusoidal_emb: bool | None = False
+    """
+    Add scaled sinusoidal absolute position embeddings to the input (the width must be even: assertion at construction).
+    """
+    use_abs_pos_emb: bool | None = False
+    """
+    Add learned absolute position embeddings to the input; sequences may not exceed abs_pos_emb_max_length.
+    """
+    abs_pos_emb_max_length: Annotated[int | None, Field(ge=1)] = 10000
+    """
+    Longest sequence the learned absolute position embedding covers (with use_abs_pos_emb; memory tokens come on top).
+    """
+    num_memory_tokens: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Learned memory tokens prepended to the sequence in every block stack.
+    """
+    sliding_window: TfSlidingWindow1 | None = None
+    """
+    Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
+    """
+    remove_norms: bool | None = False
+    """
+    Replace every LayerNorm of a block with DynamicTanh (norm_kwargs are then unused).
+    """
+    add_rope: bool | None = False
+    """
+    Give every block its own rotary embedding (RotaryEmbedding(head size // 2)); used only when the transformer passes none, i.e. with rotary_pos_emb false.
+    """
+    layer_scale: bool | None = False
+    """
+    Scale every branch output by a learned per-channel factor initialised at 1e-5 (zero_init_branch_outputs is then switched off).
+    """
+    attn_kwargs: TransformerAttentionKwargs | None = None
+    ff_kwargs: TransformerFeedForwardKwargs | None = None
+    norm_kwargs: TransformerNormKwargs | None = None
+
+
+class ConvNeXtBlockArgs(ConfigModel):
+    """
+    convnext head only: keyword arguments of every ConvNeXtBlock (models/convnext.py:18).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    kernel_size: Annotated[int | None, Field(ge=1)] = 7
+    """
+    Kernel size of the depthwise convolution.
+    """
+    mult: Annotated[int | None, Field(ge=1)] = 4
+    """
+    Expansion factor of the pointwise layers.
+    """
+    glu: bool | None = False
+    """
+    Gated (GLU/SiLU) instead of GELU activation.
+    """
+
+
+class CqtdBinsPerOctave(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class CqtdDilation(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class CqtdHopLength(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class CqtdNOctave(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class DAU1dConfig(ConfigModel):
+    """
+    Keyword arguments of models/diffusion.py DiffusionAttnUnet1D, the Dance Diffusion U-Net (the DAU1d backbone). stable-audio-tools 0.0.19 cannot build it: DiffusionAttnUnet1D passes use_snake to ResConvBlock, which has no such parameter (models/diffusion.py:425, models/blocks.py:24): every DAU1d config fails with TypeError "ResConvBlock.__init__() got an unexpected keyword argument 'use_snake'", including the four dance_diffusion example configs.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    io_channels: Annotated[int | None, Field(ge=1)] = 2
+    """
+    Channels of the signal the U-Net denoises.
+    """
+    depth: Annotated[int | None, Field(ge=1)] = 14
+    """
+    Number of U-Net levels (len(channels) >= depth, len(strides) + 1 >= depth).
+    """
+    n_attn_layers: Annotated[int | None, Field(ge=0)] = 6
+    """
+    Number of innermost levels with self-attention.
+    """
+    channels: Annotated[
+        list[Channel] | None, Field(validate_default=True)
+    ] = [128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 512, 512, 512, 512]
+    """
+    Width of every level.
+    """
+    cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Input-concat conditioning channels.
+    """
+    cond_noise_aug: bool | None = False
+    """
+    Add random noise to the input-concat conditioning, with its level embedded.
+    """
+    kernel_size: Annotated[int | None, Field(ge=1)] = 5
+    """
+    Kernel size of the residual convolution blocks.
+    """
+    learned_resample: bool | None = False
+    """
+    Learned (strided convolution) resampling instead of fixed cubic kernels; without it every stride must be 2.
+    """
+    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
+    """
+    Downsampling stride of every level below the first.
+    """
+    conv_bias: bool | None = True
+    """
+    Bias in the convolutions.
+    """
+    use_snake: bool | None = False
+    """
+    Snake activations. 0.0.19 passes it to ResConvBlock, which does not take it: the cause of the construction failure, whatever its value.
+    """
+
+
+class DacDecoderConfig(ConfigModel):
+    """
+    The DAC decoder (DACDecoderWrapper).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["dac"]
+    """
+    Selects the DAC decoder (DACDecoderWrapper).
+    """
+    config: DacDecoderParams
+    requires_grad: bool | None = True
+    """
+    false freezes every decoder parameter.
+    """
+    soft_clip: bool | None = False
+    """
+    Apply tanh to the decoded audio. Read from the decoder dict by the autoencoder builder (a `soft_clip` next to `decoder` in the model section is ignored); diffusion_autoencoder ignores it.
+    """
+
+
+class DacDecoderParams(ConfigModel):
+    """
+    Arguments of DACDecoderWrapper; channels and rates go on to dac.model.dac.Decoder. `input_channel` and `d_out` are set by the wrapper and cannot be given.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    latent_dim: Annotated[int, Field(ge=1)]
+    """
+    Input (latent) channels.
+    """
+    out_channels: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Audio channels written.
+    """
+    channels: Annotated[int, Field(examples=[1536], ge=1)]
+    """
+    Width after the first convolution, halved at every rate; at least 2**len(rates).
+    """
+    rates: Annotated[list[Rate], Field(min_length=1)]
+    """
+    Upsampling stride of each decoder block; their product is the upsampling ratio.
+    """
+
+
+class DacDiscriminatorConfig(ConfigModel):
+    """
+    Keyword arguments of DACGANLoss and its DACDiscriminator; `channels` and `sample_rate` are set by upstream.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    use_hinge: bool | None = False
+    """
+    Hinge adversarial losses instead of least squares.
+    """
+    rates: Annotated[list[Rate] | None, Field(validate_default=True)] = []
+    """
+    Sample rates (Hz) of the multi-scale waveform discriminators; empty disables them.
+    """
+    periods: Annotated[list[Period] | None, Field(validate_default=True)] = [2, 3, 5, 7, 11]
+    """
+    Periods (in samples) of the multi-period discriminators.
+    """
+    fft_sizes: Annotated[list[FftSize] | None, Field(validate_default=True)] = [2048, 1024, 512]
+    """
+    FFT sizes of the multi-band spectrogram discriminators.
+    """
+    bands: Annotated[
+        list[Band] | None, Field(validate_default=True)
+    ] = [[0.0, 0.1], [0.1, 0.25], [0.25, 0.5], [0.5, 0.75], [0.75, 1.0]]
+    """
+    Frequency bands (fractions of the Nyquist range) the spectrogram discriminators split into.
+    """
+
+
+class DacDiscriminatorLoss(ConfigModel):
+    """
+    Descript Audio Codec's multi-period, multi-scale and multi-band discriminator (DACGANLoss, models/discriminators.py:595).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["dac"]
+    """
+    Discriminator architecture.
+    """
+    config: DacDiscriminatorConfig
+    weights: DiscriminatorLossWeights
+
+
+class DacEncoderConfig(ConfigModel):
+    """
+    The Descript Audio Codec encoder (DACEncoderWrapper around dac.model.dac.Encoder).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["dac"]
+    """
+    Selects the DAC encoder (DACEncoderWrapper).
+    """
+    config: DacEncoderParams
+    requires_grad: bool | None = True
+    """
+    false freezes every encoder parameter.
+    """
+
+
+class DacEncoderParams(ConfigModel):
+    """
+    Arguments of DACEncoderWrapper; d_model and strides go on to dac.model.dac.Encoder. `d_latent` is set by the wrapper and cannot be given.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    in_channels: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Audio channels; any value but 1 replaces DAC's first convolution.
+    """
+    latent_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Output channels via a 1x1 projection; null keeps DAC's d_model * 2**len(strides).
+    """
+    d_model: Annotated[int, Field(examples=[64, 128], ge=1)]
+    """
+    Width after the first convolution, doubled at every stride (required: the wrapper indexes it).
+    """
+    strides: list[Stride]
+    """
+    Stride of each encoder block; their product is the downsampling ratio (required: the wrapper indexes it).
+    """
+
+
+class DacPretrainedPretransformConfig(ConfigModel):
+    """
+    A pretrained Descript Audio Codec. Construction downloads its weights from the descript-audio-codec GitHub releases into ~/.cache/descript/dac (dac.utils.download) unless they are cached; `config` is required (use {} for the defaults).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["dac_pretrained"]
+    """
+    Selects the pretrained DAC pretransform (PretrainedDACPretransform).
+    """
+    config: DacPretrainedPretransformParams
+    enable_grad: bool | None = False
+    """
+    Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
+    """
+
+
+class DacPretrainedPretransformParams(ConfigModel):
+    """
+    Arguments of PretrainedDACPretransform.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    model_type: Literal["44khz", "24khz", "16khz"] | None = "44khz"
+    """
+    Which DAC model: 44khz (downsampling ratio 512), 24khz or 16khz (320).
+    """
+    model_bitrate: Literal["8kbps", "16kbps"] | None = "8kbps"
+    """
+    Bitrate of the weights; 16kbps exists only for 44khz.
+    """
+    scale: Annotated[float | None, Field(gt=0.0)] = 1.0
+    """
+    encode() divides the latents by it, decode() multiplies.
+    """
+    quantize_on_decode: bool | None = True
+    """
+    Quantize in decode() rather than encode().
+    """
+    chunked: bool | None = True
+    """
+    Stored; never used by stable-audio-tools 0.0.19.
+    """
+
+
+class DacRvqBottleneckConfig(ConfigModel):
+    """
+    dac_rvq bottleneck: DAC's residual vector quantizer (dac.nn.quantize.ResidualVectorQuantize)
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["dac_rvq"]
+    """
+    Selects the dac_rvq bottleneck.
+    """
+    config: DacRvqBottleneckParams
+    requires_grad: bool | None = True
+    """
+    false freezes every bottleneck parameter.
+    """
+
+
+class DacRvqBottleneckParams(ConfigModel):
+    """
+    Arguments of DACRVQBottleneck; the rest go to ResidualVectorQuantize.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    quantize_on_decode: bool | None = False
+    """
+    Quantize in decode() instead of encode(): encode() then returns the continuous latents (and, through an upstream precedence bug, a tuple even when no info is requested).
+    """
+    noise_augment_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Noise channels appended to the latents in decode() (the decoder's input is input_dim + noise_augment_dim).
+    """
+    input_dim: Annotated[int | None, Field(ge=1)] = 512
+    """
+    Width of the quantized latents: the encoder's output channels (dac_rvq) or half of them (dac_rvq_vae).
+    """
+    n_codebooks: Annotated[int, Field(ge=1)]
+    """
+    Number of residual codebooks (required: the bottleneck indexes it; DAC's default 9 is never used).
+    """
+    codebook_size: Annotated[int, Field(ge=1)]
+    """
+    Entries per codebook (required: the bottleneck indexes it; DAC's default 1024 is never used).
+    """
+    codebook_dim: Annotated[CodebookDim | CodebookDim1 | None, Field(validate_default=True)] = 8
+    """
+    Width of each codebook's low-dimensional lookup space: one integer for all, or one per codebook (exactly n_codebooks entries).
+    """
+    quantizer_dropout: Annotated[QuantizerDropout | bool | None, Field(validate_default=True)] = 0.0
+    """
+    Share of each training batch that uses a random number of codebooks (false/true count as 0/1).
+    """
+
+
+class DacRvqVaeBottleneckConfig(ConfigModel):
+    """
+    dac_rvq_vae bottleneck: VAE sampling, then DAC's residual vector quantizer (the encoder outputs 2 * input_dim channels)
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["dac_rvq_vae"]
+    """
+    Selects the dac_rvq_vae bottleneck.
+    """
+    config: DacRvqVaeBottleneckParams
+    requires_grad: bool | None = True
+    """
+    false freezes every bottleneck parameter.
+    """
+
+
+class DacRvqVaeBottleneckParams(ConfigModel):
+    """
+    Arguments of DACRVQVAEBottleneck; the rest go to ResidualVectorQuantize.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    quantize_on_decode: bool | None = False
+    """
+    Quantize in decode() instead of encode(): encode() then returns the continuous latents (and, through an upstream precedence bug, a tuple even when no info is requested).
+    """
+    input_dim: Annotated[int | None, Field(ge=1)] = 512
+    """
+    Width of the quantized latents: the encoder's output channels (dac_rvq) or half of them (dac_rvq_vae).
+    """
+    n_codebooks: Annotated[int, Field(ge=1)]
+    """
+    Number of residual codebooks (required: the bottleneck indexes it; DAC's default 9 is never used).
+    """
+    codebook_size: Annotated[int, Field(ge=1)]
+    """
+    Entries per codebook (required: the bottleneck indexes it; DAC's default 1024 is never used).
+    """
+    codebook_dim: Annotated[CodebookDim2 | CodebookDim3 | None, Field(validate_default=True)] = 8
+    """
+    Width of each codebook's low-dimensional lookup space: one integer for all, or one per codebook (exactly n_codebooks entries).
+    """
+    quantizer_dropout: Annotated[QuantizerDropout | bool | None, Field(validate_default=True)] = 0.0
+    """
+    Share of each training batch that uses a random number of codebooks (false/true count as 0/1).
+    """
+
+
+class Depth(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class DiTAutoencoderConfig(ConfigModel):
+    """
+    Keyword arguments of DiffusionTransformer for a diffusion_autoencoder `dit` backbone (DiTWrapper(**config)): diffusion_objective is required here, plus the ContinuousTransformer and TransformerBlock keys; any other key fails with TypeError.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    io_channels: Annotated[int | None, Field(ge=1)] = 32
+    """
+    Channels of the signal the transformer denoises: the pretransform's latent width, or the audio channels without a pretransform.
+    """
+    patch_size: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Frames merged into one token; the denoised sequence length must be divisible by it.
+    """
+    embed_dim: Annotated[int | None, Field(ge=1)] = 768
+    """
+    Transformer width, split into num_heads attention heads of embed_dim // num_heads features.
+    """
+    cond_token_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the cross-attention conditioning tokens; > 0 enables cross-attention. Must equal the output width of every cross-attention conditioner.
+    """
+    project_cond_tokens: bool | None = True
+    """
+    Project the conditioning tokens to embed_dim with a small MLP; false keeps their width (cond_token_dim) for the keys and values of cross-attention.
+    """
+    global_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the global conditioning (the global conditioners' outputs, concatenated); > 0 enables it.
+    """
+    project_global_cond: bool | None = True
+    """
+    Project the global conditioning to embed_dim with a small MLP; false adds it to the timestep embedding as it is, so global_cond_dim must then equal embed_dim.
+    """
+    input_concat_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Channels concatenated to the input (input-concat conditioning).
+    """
+    prepend_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the prepend-conditioning tokens; > 0 enables them.
+    """
+    depth: Annotated[int | None, Field(ge=0)] = 12
+    """
+    Number of transformer blocks.
+    """
+    num_heads: Annotated[int | None, Field(ge=1)] = 8
+    """
+    Attention heads; embed_dim must split evenly into them.
+    """
+    transformer_type: Literal["continuous_transformer"] | None = "continuous_transformer"
+    """
+    The transformer implementation. 0.0.19 has only continuous_transformer (docs/diffusion.md still describes an x-transformers option, which raises ValueError).
+    """
+    global_cond_type: Literal["prepend", "adaLN"] | None = "prepend"
+    """
+    How the global embedding (timestep plus global conditioning) reaches the transformer: prepended as an extra token, or as adaLN scale, shift and gate in every block.
+    """
+    timestep_cond_type: Literal["global", "input_concat"] | None = "global"
+    """
+    Where the timestep embedding goes: into the global embedding, or concatenated to the input channels (then timestep_embed_dim must be 1).
+    """
+    timestep_embed_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of the timestep embedding with timestep_cond_type input_concat (ignored with global). 0.0.19 broadcasts the embedding along the sequence with expand(), which works only for width 1.
+    """
+    diffusion_objective: Literal["v", "rectified_flow", "rf_denoiser"]
+    """
+    The diffusion objective. Required here: create_diffAE_from_config calls DiTWrapper(**config), whose first parameter it is.
+    """
+    final_cross_attn_ix: Annotated[int | None, Field(ge=-1)] = -1
+    """
+    Index of the last transformer block that cross-attends: -1 lets every block cross-attend, otherwise only blocks 0..final_cross_attn_ix do. No effect without cross-attention.
+    """
+    causal: bool | None = False
+    """
+    Causal (autoregressive) self-attention in every block.
+    """
+    rotary_pos_emb: bool | None = True
+    """
+    Rotary position embeddings in self-attention (RotaryEmbedding(max(head size // 2, 32))): attention heads then need at least 32 features, or the first forward fails with a shape error.
+    """
+    zero_init_branch_outputs: bool | None = True
+    """
+    Zero-initialise the output projections of the attention and feed-forward branches, so every block starts as the identity.
+    """
+    conformer: bool | None = False
+    """
+    Add a conformer module (pointwise and depthwise convolutions) to every block.
+    """
+    use_sinusoidal_emb: bool | None = False
+    """
+    Add scaled sinusoidal absolute position embeddings to the input (the width must be even: assertion at construction).
+    """
+    use_abs_pos_emb: bool | None = False
+    """
+    Add learned absolute position embeddings to the input; sequences may not exceed abs_pos_emb_max_length.
+    """
+    abs_pos_emb_max_length: Annotated[int | None, Field(ge=1)] = 10000
+    """
+    Longest sequence the learned absolute position embedding covers (with use_abs_pos_emb; memory tokens come on top).
+    """
+    num_memory_tokens: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Learned memory tokens prepended to the sequence in every block stack.
+    """
+    sliding_window: TfSlidingWindow1 | None = None
+    """
+    Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
+    """
+    remove_norms: bool | None = False
+    """
+    Replace every LayerNorm of a block with DynamicTanh (norm_kwargs are then unused).
+    """
+    add_rope: bool | None = False
+    """
+    Give every block its own rotary embedding (RotaryEmbedding(head size // 2)); used only when the transformer passes none, i.e. with rotary_pos_emb false.
+    """
+    layer_scale: bool | None = False
+    """
+    Scale every branch output by a learned per-channel factor initialised at 1e-5 (zero_init_branch_outputs is then switched off).
+    """
+    attn_kwargs: TransformerAttentionKwargs | None = None
+    ff_kwargs: TransformerFeedForwardKwargs | None = None
+    norm_kwargs: TransformerNormKwargs | None = None
+
+
+class DiTConfig(ConfigModel):
+    """
+    Keyword arguments of models/dit.py DiffusionTransformer for a `dit` backbone of diffusion_cond or diffusion_cond_inpaint (DiTWrapper), including those passed on to ContinuousTransformer and TransformerBlock; any other key fails with TypeError. diffusion_objective does not belong here: the builder passes diffusion.diffusion_objective itself (TypeError 'got multiple values').
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    io_channels: Annotated[int | None, Field(ge=1)] = 32
+    """
+    Channels of the signal the transformer denoises: the pretransform's latent width, or the audio channels without a pretransform.
+    """
+    patch_size: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Frames merged into one token; the denoised sequence length must be divisible by it.
+    """
+    embed_dim: Annotated[int | None, Field(ge=1)] = 768
+    """
+    Transformer width, split into num_heads attention heads of embed_dim // num_heads features.
+    """
+    cond_token_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the cross-attention conditioning tokens; > 0 enables cross-attention. Must equal the output width of every cross-attention conditioner.
+    """
+    project_cond_tokens: bool | None = True
+    """
+    Project the conditioning tokens to embed_dim with a small MLP; false keeps their width (cond_token_dim) for the keys and values of cross-attention.
+    """
+    global_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the global conditioning (the global conditioners' outputs, concatenated); > 0 enables it.
+    """
+    project_global_cond: bool | None = True
+    """
+    Project the global conditioning to embed_dim with a small MLP; false adds it to the timestep embedding as it is, so global_cond_dim must then equal embed_dim.
+    """
+    input_concat_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Channels concatenated to the input (input-concat conditioning).
+    """
+    prepend_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the prepend-conditioning tokens; > 0 enables them.
+    """
+    depth: Annotated[int | None, Field(ge=0)] = 12
+    """
+    Number of transformer blocks.
+    """
+    num_heads: Annotated[int | None, Field(ge=1)] = 8
+    """
+    Attention heads; embed_dim must split evenly into them.
+    """
+    transformer_type: Literal["continuous_transformer"] | None = "continuous_transformer"
+    """
+    The transformer implementation. 0.0.19 has only continuous_transformer (docs/diffusion.md still describes an x-transformers option, which raises ValueError).
+    """
+    global_cond_type: Literal["prepend", "adaLN"] | None = "prepend"
+    """
+    How the global embedding (timestep plus global conditioning) reaches the transformer: prepended as an extra token, or as adaLN scale, shift and gate in every block.
+    """
+    timestep_cond_type: Literal["global", "input_concat"] | None = "global"
+    """
+    Where the timestep embedding goes: into the global embedding, or concatenated to the input channels (then timestep_embed_dim must be 1).
+    """
+    timestep_embed_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of the timestep embedding with timestep_cond_type input_concat (ignored with global). 0.0.19 broadcasts the embedding along the sequence with expand(), which works only for width 1.
+    """
+    final_cross_attn_ix: Annotated[int | None, Field(ge=-1)] = -1
+    """
+    Index of the last transformer block that cross-attends: -1 lets every block cross-attend, otherwise only blocks 0..final_cross_attn_ix do. No effect without cross-attention.
+    """
+    causal: bool | None = False
+    """
+    Causal (autoregressive) self-attention in every block.
+    """
+    rotary_pos_emb: bool | None = True
+    """
+    Rotary position embeddings in self-attention (RotaryEmbedding(max(head size // 2, 32))): attention heads then need at least 32 features, or the first forward fails with a shape error.
+    """
+    zero_init_branch_outputs: bool | None = True
+    """
+    Zero-initialise the output projections of the attention and feed-forward branches, so every block starts as the identity.
+    """
+    conformer: bool | None = False
+    """
+    Add a conformer module (pointwise and depthwise convolutions) to every block.
+    """
+    use_sinusoidal_emb: bool | None = False
+    """
+    Add scaled sinusoidal absolute position embeddings to the input (the width must be even: assertion at construction).
+    """
+    use_abs_pos_emb: bool | None = False
+    """
+    Add learned absolute position embeddings to the input; sequences may not exceed abs_pos_emb_max_length.
+    """
+    abs_pos_emb_max_length: Annotated[int | None, Field(ge=1)] = 10000
+    """
+    Longest sequence the learned absolute position embedding covers (with use_abs_pos_emb; memory tokens come on top).
+    """
+    num_memory_tokens: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Learned memory tokens prepended to the sequence in every block stack.
+    """
+    sliding_window: TfSlidingWindow1 | None = None
+    """
+    Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
+    """
+    remove_norms: bool | None = False
+    """
+    Replace every LayerNorm of a block with DynamicTanh (norm_kwargs are then unused).
+    """
+    add_rope: bool | None = False
+    """
+    Give every block its own rotary embedding (RotaryEmbedding(head size // 2)); used only when the transformer passes none, i.e. with rotary_pos_emb false.
+    """
+    layer_scale: bool | None = False
+    """
+    Scale every branch output by a learned per-channel factor initialised at 1e-5 (zero_init_branch_outputs is then switched off).
+    """
+    attn_kwargs: TransformerAttentionKwargs | None = None
+    ff_kwargs: TransformerFeedForwardKwargs | None = None
+    norm_kwargs: TransformerNormKwargs | None = None
+
+
+class DiTRules(RootModel[Any]):
+    root: Any
+    """
+    Cross-field rules shared by the three `dit` backbone configs.
+    """
+
+
+class DiTUncondConfig(ConfigModel):
+    """
+    Keyword arguments of DiffusionTransformer for a diffusion_uncond `dit` backbone (DiTUncondWrapper): in_channels instead of io_channels (which the wrapper sets from it), plus the ContinuousTransformer and TransformerBlock keys; any other key fails with TypeError.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    in_channels: Annotated[int, Field(ge=1)]
+    """
+    Channels of the signal the transformer denoises (DiTUncondWrapper passes it on as io_channels): the pretransform's latent width, or the audio channels without a pretransform.
+    """
+    patch_size: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Frames merged into one token; the denoised sequence length must be divisible by it.
+    """
+    embed_dim: Annotated[int | None, Field(ge=1)] = 768
+    """
+    Transformer width, split into num_heads attention heads of embed_dim // num_heads features.
+    """
+    cond_token_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the cross-attention conditioning tokens; > 0 enables cross-attention. Must equal the output width of every cross-attention conditioner.
+    """
+    project_cond_tokens: bool | None = True
+    """
+    Project the conditioning tokens to embed_dim with a small MLP; false keeps their width (cond_token_dim) for the keys and values of cross-attention.
+    """
+    global_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the global conditioning (the global conditioners' outputs, concatenated); > 0 enables it.
+    """
+    project_global_cond: bool | None = True
+    """
+    Project the global conditioning to embed_dim with a small MLP; false adds it to the timestep embedding as it is, so global_cond_dim must then equal embed_dim.
+    """
+    input_concat_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Channels concatenated to the input (input-concat conditioning).
+    """
+    prepend_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of the prepend-conditioning tokens; > 0 enables them.
+    """
+    depth: Annotated[int | None, Field(ge=0)] = 12
+    """
+    Number of transformer blocks.
+    """
+    num_heads: Annotated[int | None, Field(ge=1)] = 8
+    """
+    Attention heads; embed_dim must split evenly into them.
+    """
+    transformer_type: Literal["continuous_transformer"] | None = "continuous_transformer"
+    """
+    The transformer implementation. 0.0.19 has only continuous_transformer (docs/diffusion.md still describes an x-transformers option, which raises ValueError).
+    """
+    global_cond_type: Literal["prepend", "adaLN"] | None = "prepend"
+    """
+    How the global embedding (timestep plus global conditioning) reaches the transformer: prepended as an extra token, or as adaLN scale, shift and gate in every block.
+    """
+    timestep_cond_type: Literal["global", "input_concat"] | None = "global"
+    """
+    Where the timestep embedding goes: into the global embedding, or concatenated to the input channels (then timestep_embed_dim must be 1).
+    """
+    timestep_embed_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of the timestep embedding with timestep_cond_type input_concat (ignored with global). 0.0.19 broadcasts the embedding along the sequence with expand(), which works only for width 1.
+    """
+    diffusion_objective: Literal["v", "rectified_flow", "rf_denoiser"] | None = "v"
+    """
+    Stored by the transformer; diffusion_uncond training always uses the v objective.
+    """
+    final_cross_attn_ix: Annotated[int | None, Field(ge=-1)] = -1
+    """
+    Index of the last transformer block that cross-attends: -1 lets every block cross-attend, otherwise only blocks 0..final_cross_attn_ix do. No effect without cross-attention.
+    """
+    causal: bool | None = False
+    """
+    Causal (autoregressive) self-attention in every block.
+    """
+    rotary_pos_emb: bool | None = True
+    """
+    Rotary position embeddings in self-attention (RotaryEmbedding(max(head size // 2, 32))): attention heads then need at least 32 features, or the first forward fails with a shape error.
+    """
+    zero_init_branch_outputs: bool | None = True
+    """
+    Zero-initialise the output projections of the attention and feed-forward branches, so every block starts as the identity.
+    """
+    conformer: bool | None = False
+    """
+    Add a conformer module (pointwise and depthwise convolutions) to every block.
+    """
+    use_sinusoidal_emb: bool | None = False
+    """
+    Add scaled sinusoidal absolute position embeddings to the input (the width must be even: assertion at construction).
+    """
+    use_abs_pos_emb: bool | None = False
+    """
+    Add learned absolute position embeddings to the input; sequences may not exceed abs_pos_emb_max_length.
+    """
+    abs_pos_emb_max_length: Annotated[int | None, Field(ge=1)] = 10000
+    """
+    Longest sequence the learned absolute position embedding covers (with use_abs_pos_emb; memory tokens come on top).
+    """
+    num_memory_tokens: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Learned memory tokens prepended to the sequence in every block stack.
+    """
+    sliding_window: TfSlidingWindow1 | None = None
+    """
+    Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
+    """
+    remove_norms: bool | None = False
+    """
+    Replace every LayerNorm of a block with DynamicTanh (norm_kwargs are then unused).
+    """
+    add_rope: bool | None = False
+    """
+    Give every block its own rotary embedding (RotaryEmbedding(head size // 2)); used only when the transformer passes none, i.e. with rotary_pos_emb false.
+    """
+    layer_scale: bool | None = False
+    """
+    Scale every branch output by a learned per-channel factor initialised at 1e-5 (zero_init_branch_outputs is then switched off).
+    """
+    attn_kwargs: TransformerAttentionKwargs | None = None
+    ff_kwargs: TransformerFeedForwardKwargs | None = None
+    norm_kwargs: TransformerNormKwargs | None = None
+
+
+class DiffusionAutoencoderAdp1dBackbone(ConfigModel):
+    """
+    A U-Net (UNet1DCondWrapper) that receives the latents through context_channels.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["adp_1d"]
+    """
+    A U-Net (UNet1DCondWrapper) that receives the latents through context_channels.
+    """
+    config: UNet1dConfig
 
 
 class DiffusionAutoencoderConfig(ConfigModel):
@@ -152,48 +1958,229 @@ class DiffusionAutoencoderConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: DiffusionAutoencoderModelConfig
-    training: TrainingConfig | None = None
+    training: DiffusionAutoencoderTrainingConfig | None = None
 
 
-class DiffusionAutoencoderModelConfig(ConfigModel):
+class DiffusionAutoencoderDAU1dBackbone(ConfigModel):
     """
-    The `model` section of a `diffusion_autoencoder` config (create_diffAE_from_config).
+    Dance Diffusion's U-Net (DAU1DCondWrapper); cannot be built with 0.0.19.
     """
 
     model_config = ConfigDict(
         extra="forbid",
     )
-    encoder: EncoderConfig | None = None
+    type: Literal["DAU1d"]
     """
-    The encoder; none when absent.
+    Dance Diffusion's U-Net (DAU1DCondWrapper); cannot be built with 0.0.19.
     """
-    decoder: DecoderConfig | None = None
+    config: DAU1dConfig
+
+
+class DiffusionAutoencoderDemoConfig(ConfigModel):
     """
-    A decoder run before the diffusion model. In 0.0.19 DiffusionAutoencoder.decode() recurses forever when it is set.
+    Reconstruction demos (DiffusionAutoencoderDemoCallback): clips from the demo dataloader, encoded and decoded by diffusion.
     """
-    diffusion: dict[str, Any]
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    demo_every: Annotated[int | None, Field(ge=1)] = 2000
     """
-    The diffusion backbone that decodes latents (`type`, `config`).
+    Generate demos every this many training steps.
+    """
+    demo_steps: Annotated[int | None, Field(ge=1)] = 250
+    """
+    Diffusion sampling steps of each decoding.
+    """
+
+
+class DiffusionAutoencoderDitBackbone(ConfigModel):
+    """
+    A diffusion transformer (DiTWrapper(**config)) that receives the latents by input-concat.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["dit"]
+    """
+    A diffusion transformer (DiTWrapper(**config)) that receives the latents by input-concat.
+    """
+    config: DiTAutoencoderConfig
+
+
+class DiffusionAutoencoderModelConfig(ConfigModel):
+    """
+    The `model` section of a diffusion_autoencoder config (create_diffAE_from_config): an encoder (and bottleneck) produce latents, a diffusion backbone conditioned on them by input-concat reconstructs the signal.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    encoder: Annotated[
+        OobleckEncoderConfig | SeanetEncoderConfig | DacEncoderConfig | LocalAttnEncoderConfig | TaaeEncoderConfig | None,
+        Field(discriminator="type", title="EncoderConfig"),
+    ] = None
+    """
+    The encoder; none when absent (null is not accepted: the builder only checks that the key exists).
+    """
+    decoder: Annotated[
+        OobleckDecoderConfig | SeanetDecoderConfig | DacDecoderConfig | LocalAttnDecoderConfig | TaaeDecoderConfig | None,
+        Field(discriminator="type", title="DecoderConfig"),
+    ] = None
+    """
+    A decoder applied to the latents before the diffusion model (null is not accepted). In 0.0.19 DiffusionAutoencoder.decode() calls itself instead of the decoder, so decoding recurses until RecursionError when it is set.
+    """
+    diffusion: Annotated[
+        DiffusionAutoencoderDAU1dBackbone | DiffusionAutoencoderAdp1dBackbone | DiffusionAutoencoderDitBackbone,
+        Field(discriminator="type"),
+    ]
+    """
+    The diffusion backbone that decodes (`type`, `config`); only these two keys are read.
     """
     latent_dim: Annotated[int, Field(ge=1)]
     """
-    Width of the latents.
+    Width of the latents (after the bottleneck): the input-concat width of the diffusion backbone.
     """
     downsampling_ratio: Annotated[int, Field(ge=1)]
     """
-    Audio samples per latent frame.
+    Audio samples per latent frame (the encoder's strides times the pretransform's ratio); decoding upsamples the latents by it.
     """
     io_channels: Annotated[int, Field(ge=1)]
     """
-    Audio channels the model reads and writes; noise channels when decoding.
+    Channels the diffusion backbone denoises (the noise drawn when decoding): the pretransform's latent width, or the audio channels without a pretransform.
     """
-    bottleneck: BottleneckConfig | None = None
+    bottleneck: (
+        TanhBottleneckConfig
+        | VaeBottleneckConfig
+        | RvqBottleneckConfig
+        | RvqVaeBottleneckConfig
+        | DacRvqBottleneckConfig
+        | DacRvqVaeBottleneckConfig
+        | L2NormBottleneckConfig
+        | WassersteinBottleneckConfig
+        | FsqBottleneckConfig
+        | DitheredFsqBottleneckConfig
+        | None
+    ) = None
     """
     The bottleneck after the encoder; none when absent.
     """
-    pretransform: PretransformConfig | None = None
+    pretransform: (
+        AutoencoderPretransformConfig
+        | WaveletPretransformConfig
+        | PqmfPretransformConfig
+        | DacPretrainedPretransformConfig
+        | AudiocraftPretrainedPretransformConfig
+        | PatchedPretransformConfig
+        | None
+    ) = None
     """
-    A fixed transform applied before the encoder; none when absent.
+    A fixed transform applied before the encoder and after the diffusion decoder; none when absent.
+    """
+
+
+class DiffusionAutoencoderRootRules(RootModel[Any]):
+    root: Any
+    """
+    Rules of a diffusion_autoencoder config that need the top level (audio channels, sample size).
+    """
+
+
+class DiffusionAutoencoderTrainingConfig(ConfigModel):
+    """
+    The `training` section of a `diffusion_autoencoder` config: DiffusionAutoencoderTrainingWrapper (Adam, EMA always on, default bottleneck loss weights) and DiffusionAutoencoderDemoCallback (training/factory.py:131-148, 195-203).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    learning_rate: Annotated[float, Field(ge=0.0)]
+    """
+    Learning rate of the Adam optimizer (the only optimizer this wrapper builds).
+    """
+    use_reconstruction_loss: bool | None = False
+    """
+    Add a multi-resolution STFT loss (weight 0.1) between the input audio and its decoding.
+    """
+    demo: Annotated[DiffusionAutoencoderDemoConfig | None, Field(validate_default=True)] = {}
+
+
+class DiffusionCondAdp1dBackbone(ConfigModel):
+    """
+    A U-Net (UNet1DCondWrapper): global (with context_features) and input-concat (with context_channels) conditioning; cross_attention_cond_ids and prepend_cond_ids are ignored.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["adp_1d"]
+    """
+    A U-Net (UNet1DCondWrapper): global (with context_features) and input-concat (with context_channels) conditioning; cross_attention_cond_ids and prepend_cond_ids are ignored.
+    """
+    config: UNet1dConfig
+    diffusion_objective: Literal["v", "rectified_flow", "rf_denoiser"] | None = "v"
+    """
+    The diffusion objective the wrapper trains and samples with: v (v-prediction, cosine schedule), rectified_flow or rf_denoiser. For a dit backbone it is also passed to DiffusionTransformer (so it must not appear in config).
+    """
+    cross_attention_cond_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are concatenated along the sequence and cross-attended (dit: cond_token_dim, adp_cfg_1d: context_embedding_features must equal their width). adp_1d ignores them.
+    """
+    global_cond_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are concatenated along the channels into the global conditioning (dit: global_cond_dim, adp: context_features must equal the sum of their widths).
+    """
+    input_concat_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are concatenated to the input channels (dit: input_concat_dim, adp: the first non-zero context_channels entry must equal the sum of their widths). Inpainting training (training.inpainting, or diffusion_cond_inpaint) also provides inpaint_mask (1 channel) and inpaint_masked_input (io_channels channels).
+    """
+    prepend_cond_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are prepended to the token sequence (dit: prepend_cond_dim must equal their width). The adp backbones ignore them.
+    """
+    distribution_shift_options: DistributionShiftOptions | None = None
+    """
+    Timestep shift by sequence length (DistributionShift); none when absent.
+    """
+
+
+class DiffusionCondAdpCfg1dBackbone(ConfigModel):
+    """
+    A U-Net with cross-attention and classifier-free guidance (UNetCFG1DWrapper): cross-attention, global (with context_features) and input-concat (with context_channels) conditioning; prepend_cond_ids are ignored.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["adp_cfg_1d"]
+    """
+    A U-Net with cross-attention and classifier-free guidance (UNetCFG1DWrapper): cross-attention, global (with context_features) and input-concat (with context_channels) conditioning; prepend_cond_ids are ignored.
+    """
+    config: UNetCFG1dConfig
+    diffusion_objective: Literal["v", "rectified_flow", "rf_denoiser"] | None = "v"
+    """
+    The diffusion objective the wrapper trains and samples with: v (v-prediction, cosine schedule), rectified_flow or rf_denoiser. For a dit backbone it is also passed to DiffusionTransformer (so it must not appear in config).
+    """
+    cross_attention_cond_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are concatenated along the sequence and cross-attended (dit: cond_token_dim, adp_cfg_1d: context_embedding_features must equal their width). adp_1d ignores them.
+    """
+    global_cond_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are concatenated along the channels into the global conditioning (dit: global_cond_dim, adp: context_features must equal the sum of their widths).
+    """
+    input_concat_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are concatenated to the input channels (dit: input_concat_dim, adp: the first non-zero context_channels entry must equal the sum of their widths). Inpainting training (training.inpainting, or diffusion_cond_inpaint) also provides inpaint_mask (1 channel) and inpaint_masked_input (io_channels channels).
+    """
+    prepend_cond_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are prepended to the token sequence (dit: prepend_cond_dim must equal their width). The adp backbones ignore them.
+    """
+    distribution_shift_options: DistributionShiftOptions | None = None
+    """
+    Timestep shift by sequence length (DistributionShift); none when absent.
     """
 
 
@@ -226,7 +2213,88 @@ class DiffusionCondConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: DiffusionCondModelConfig
-    training: TrainingConfig | None = None
+    training: DiffusionCondTrainingConfig | None = None
+
+
+class DiffusionCondDemoConfig(ConfigModel):
+    """
+    Conditional demos (DiffusionCondDemoCallback, training/diffusion.py:595): `num_demos` clips of sample_size per guidance scale, conditioned on `demo_cond` or on the training batch.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    demo_every: Annotated[int | None, Field(ge=1)] = 2000
+    """
+    Generate demos every this many training steps.
+    """
+    demo_steps: Annotated[int | None, Field(ge=1)] = 250
+    """
+    Sampling steps of each demo.
+    """
+    num_demos: Annotated[int, Field(ge=1)]
+    """
+    Number of demos generated per guidance scale.
+    """
+    demo_cfg_scales: Annotated[list[float], Field(examples=[[3, 6, 9]])]
+    """
+    Classifier-free guidance scales; one batch of demos per scale.
+    """
+    demo_cond: list[dict[str, Any]] | None = None
+    """
+    Conditioning of each demo, one entry per demo; required unless `demo_cond_from_batch`.
+    """
+    demo_cond_from_batch: bool | None = False
+    """
+    Condition the demos on the metadata of the first `num_demos` items of the current training batch instead of `demo_cond`.
+    """
+    display_audio_cond: bool | None = False
+    """
+    Log the `audio` conditioning of the demos (a tensor, so only with `demo_cond_from_batch`).
+    """
+    cond_display_configs: list[CondDisplayConfig] | None = None
+    """
+    Audio conditioning inputs to log with the demos (tensors, so only with `demo_cond_from_batch`).
+    """
+
+
+class DiffusionCondDitBackbone(ConfigModel):
+    """
+    A diffusion transformer (DiTWrapper): cross-attention, global, prepend and input-concat conditioning.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["dit"]
+    """
+    A diffusion transformer (DiTWrapper): cross-attention, global, prepend and input-concat conditioning.
+    """
+    config: DiTConfig
+    diffusion_objective: Literal["v", "rectified_flow", "rf_denoiser"] | None = "v"
+    """
+    The diffusion objective the wrapper trains and samples with: v (v-prediction, cosine schedule), rectified_flow or rf_denoiser. For a dit backbone it is also passed to DiffusionTransformer (so it must not appear in config).
+    """
+    cross_attention_cond_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are concatenated along the sequence and cross-attended (dit: cond_token_dim, adp_cfg_1d: context_embedding_features must equal their width). adp_1d ignores them.
+    """
+    global_cond_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are concatenated along the channels into the global conditioning (dit: global_cond_dim, adp: context_features must equal the sum of their widths).
+    """
+    input_concat_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are concatenated to the input channels (dit: input_concat_dim, adp: the first non-zero context_channels entry must equal the sum of their widths). Inpainting training (training.inpainting, or diffusion_cond_inpaint) also provides inpaint_mask (1 channel) and inpaint_masked_input (io_channels channels).
+    """
+    prepend_cond_ids: list[str] | None = None
+    """
+    Ids of the conditioners whose outputs are prepended to the token sequence (dit: prepend_cond_dim must equal their width). The adp backbones ignore them.
+    """
+    distribution_shift_options: DistributionShiftOptions | None = None
+    """
+    Timestep shift by sequence length (DistributionShift); none when absent.
+    """
 
 
 class DiffusionCondInpaintConfig(ConfigModel):
@@ -258,32 +2326,236 @@ class DiffusionCondInpaintConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: DiffusionCondModelConfig
-    training: TrainingConfig | None = None
+    training: DiffusionCondInpaintTrainingConfig | None = None
 
 
-class DiffusionCondModelConfig(ConfigModel):
+class DiffusionCondInpaintDemoConfig(ConfigModel):
     """
-    The `model` section of a `diffusion_cond` or `diffusion_cond_inpaint` config (create_diffusion_cond_from_config).
+    Inpainting demos (DiffusionCondInpaintDemoCallback, training/diffusion.py:794): clips from the demo dataloader with random inpainting masks, regenerated per guidance scale.
     """
 
     model_config = ConfigDict(
         extra="forbid",
     )
-    diffusion: dict[str, Any]
+    demo_every: Annotated[int | None, Field(ge=1)] = 2000
     """
-    The diffusion backbone (`type`, `config`) and how conditioning reaches it.
+    Generate demos every this many training steps.
+    """
+    demo_steps: Annotated[int | None, Field(ge=1)] = 250
+    """
+    Sampling steps of each demo.
+    """
+    demo_cfg_scales: Annotated[list[float], Field(examples=[[3, 6, 9]])]
+    """
+    Classifier-free guidance scales; one batch of demos per scale.
+    """
+    num_demos: Annotated[int | None, Field(ge=1)] = 8
+    """
+    Largest number of demo clips taken from a demo batch.
+    """
+
+
+class DiffusionCondInpaintTrainingConfig(ConfigModel):
+    """
+    The `training` section of a `diffusion_cond_inpaint` config: the diffusion_cond wrappers with `inpainting` (which the inpainting demos need), and DiffusionCondInpaintDemoCallback (training/factory.py:64-130, 219-230).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    learning_rate: Annotated[float | None, Field(ge=0.0)] = None
+    """
+    Learning rate of the built-in Adam optimizer, used only when `optimizer_configs` is absent (upstream ignores it, with a warning, when both are given). Not read with `arc`.
+    """
+    optimizer_configs: DiffusionOptimizerConfigs | None = None
+    """
+    Optimizers (and LR schedulers, stepped every step): `diffusion`, plus `discriminator` with `arc`. Replaces the Adam optimizer built from `learning_rate`.
+    """
+    mask_padding: bool | None = False
+    """
+    Pass the padding mask of each clip to the model and the loss, so padded (silent) latents are ignored. Not read with `arc`.
+    """
+    mask_padding_dropout: float | None = 0.0
+    """
+    Probability of training a step without the padding mask (so the model also learns to generate the padding). Not read with `arc`.
+    """
+    use_ema: bool | None = True
+    """
+    Keep an exponential moving average of the diffusion model's weights; demos and exports use it.
+    """
+    log_loss_info: bool | None = False
+    """
+    Log the loss bucketed by noise level at every step (debugging). Not read with `arc`.
+    """
+    pre_encoded: bool | None = False
+    """
+    The dataset yields latents already encoded by the pretransform: skip encoding (only the pretransform's scale is applied).
+    """
+    cfg_dropout_prob: float | None = 0.1
+    """
+    Probability of dropping the conditioning of an example, which trains the model for classifier-free guidance.
+    """
+    timestep_sampler: Literal["uniform", "logit_normal", "trunc_logit_normal", "log_snr"] | None = "uniform"
+    """
+    Distribution of training timesteps: uniform (Sobol), logit_normal, trunc_logit_normal, or log_snr (normal in log-SNR, see `timestep_sampler_options`). Stored but unused with `arc`.
+    """
+    timestep_sampler_options: Annotated[TimestepSamplerOptions | None, Field(validate_default=True)] = {}
+    """
+    Parameters of the `log_snr` timestep sampler; ignored by the other samplers. Not read with `arc`.
+    """
+    p_one_shot: float | None = 0.0
+    """
+    Probability of training an example at t = 1 (pure noise), for one-step generation. Not read with `arc`.
+    """
+    inpainting: InpaintingConfig
+    """
+    Inpainting masks: every step masks random spans of each example and passes the mask and the masked input to the model as the conditioning ids `inpaint_mask` and `inpaint_masked_input`. The inpainting demos read it too.
+    """
+    arc: ArcConfig | None = None
+    """
+    Post-train with ARC (adversarial relativistic-contrastive) instead of plain diffusion: the presence of this key switches the wrapper to ARCTrainingWrapper. Needs DiT backbones.
+    """
+    clip_grad_norm: float | None = 0.0
+    """
+    Clip the gradient norm of each optimizer step to this value (0 disables it). Read only with `arc`.
+    """
+    trim_config: ArcTrimConfig | None = None
+    """
+    Randomly trim training batches to the length of one of their items. Read only with `arc`.
+    """
+    demo: DiffusionCondInpaintDemoConfig
+
+
+class DiffusionCondModelConfig(ConfigModel):
+    """
+    The `model` section of a diffusion_cond or diffusion_cond_inpaint config (create_diffusion_cond_from_config): a diffusion backbone, optionally in a pretransform's latent space, conditioned by the conditioners in `conditioning`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    diffusion: Annotated[
+        DiffusionCondDitBackbone | DiffusionCondAdpCfg1dBackbone | DiffusionCondAdp1dBackbone,
+        Field(discriminator="type"),
+    ]
+    """
+    The diffusion backbone (`type`, `config`), its objective and how the conditioners' outputs reach it.
     """
     io_channels: Annotated[int, Field(ge=1)]
     """
-    Channels of the signal the backbone denoises: the pretransform's latent width, or audio channels without one.
+    Channels of the signal the backbone denoises (the noise drawn for generation and demos): the pretransform's latent width, or the audio channels without a pretransform.
     """
-    pretransform: PretransformConfig | None = None
+    pretransform: (
+        AutoencoderPretransformConfig
+        | WaveletPretransformConfig
+        | PqmfPretransformConfig
+        | DacPretrainedPretransformConfig
+        | AudiocraftPretrainedPretransformConfig
+        | PatchedPretransformConfig
+        | None
+    ) = None
     """
-    A fixed transform (usually an autoencoder) the diffusion model works in the latent space of.
+    A fixed transform (usually a pretrained autoencoder) whose latent space the model denoises; none when absent.
     """
-    conditioning: dict[str, Any] | None = None
+    conditioning: ConditioningConfig | None = None
     """
-    The conditioners (text encoders, numbers, ...) and their shared width; none when absent.
+    The conditioners and their default width. Optional for construction, but training, demos and generation call the conditioner and fail without it.
+    """
+
+
+class DiffusionCondRootRules(RootModel[Any]):
+    root: Any
+    """
+    Rules of a diffusion_cond or diffusion_cond_inpaint config that need the top level (audio channels, sample size, model type, training).
+    """
+
+
+class DiffusionCondTrainingConfig(ConfigModel):
+    """
+    The `training` section of a `diffusion_cond` config: DiffusionCondTrainingWrapper, or ARCTrainingWrapper when `arc` is present, and DiffusionCondDemoCallback (training/factory.py:64-130, 204-218).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    learning_rate: Annotated[float | None, Field(ge=0.0)] = None
+    """
+    Learning rate of the built-in Adam optimizer, used only when `optimizer_configs` is absent (upstream ignores it, with a warning, when both are given). Not read with `arc`.
+    """
+    optimizer_configs: DiffusionOptimizerConfigs | None = None
+    """
+    Optimizers (and LR schedulers, stepped every step): `diffusion`, plus `discriminator` with `arc`. Replaces the Adam optimizer built from `learning_rate`.
+    """
+    mask_padding: bool | None = False
+    """
+    Pass the padding mask of each clip to the model and the loss, so padded (silent) latents are ignored. Not read with `arc`.
+    """
+    mask_padding_dropout: float | None = 0.0
+    """
+    Probability of training a step without the padding mask (so the model also learns to generate the padding). Not read with `arc`.
+    """
+    use_ema: bool | None = True
+    """
+    Keep an exponential moving average of the diffusion model's weights; demos and exports use it.
+    """
+    log_loss_info: bool | None = False
+    """
+    Log the loss bucketed by noise level at every step (debugging). Not read with `arc`.
+    """
+    pre_encoded: bool | None = False
+    """
+    The dataset yields latents already encoded by the pretransform: skip encoding (only the pretransform's scale is applied).
+    """
+    cfg_dropout_prob: float | None = 0.1
+    """
+    Probability of dropping the conditioning of an example, which trains the model for classifier-free guidance.
+    """
+    timestep_sampler: Literal["uniform", "logit_normal", "trunc_logit_normal", "log_snr"] | None = "uniform"
+    """
+    Distribution of training timesteps: uniform (Sobol), logit_normal, trunc_logit_normal, or log_snr (normal in log-SNR, see `timestep_sampler_options`). Stored but unused with `arc`.
+    """
+    timestep_sampler_options: Annotated[TimestepSamplerOptions | None, Field(validate_default=True)] = {}
+    """
+    Parameters of the `log_snr` timestep sampler; ignored by the other samplers. Not read with `arc`.
+    """
+    p_one_shot: float | None = 0.0
+    """
+    Probability of training an example at t = 1 (pure noise), for one-step generation. Not read with `arc`.
+    """
+    inpainting: InpaintingConfig | None = None
+    """
+    Train for inpainting: every step masks random spans of each example and passes the mask and the masked input to the model as the conditioning ids `inpaint_mask` and `inpaint_masked_input`.
+    """
+    arc: ArcConfig | None = None
+    """
+    Post-train with ARC (adversarial relativistic-contrastive) instead of plain diffusion: the presence of this key switches the wrapper to ARCTrainingWrapper. Needs DiT backbones.
+    """
+    clip_grad_norm: float | None = 0.0
+    """
+    Clip the gradient norm of each optimizer step to this value (0 disables it). Read only with `arc`.
+    """
+    trim_config: ArcTrimConfig | None = None
+    """
+    Randomly trim training batches to the length of one of their items. Read only with `arc`.
+    """
+    demo: DiffusionCondDemoConfig
+
+
+class DiffusionOptimizerConfigs(ConfigModel):
+    """
+    Optimizers of conditional diffusion training (configure_optimizers, training/diffusion.py:318 and training/arc.py:197).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    diffusion: TrainingOptimizerConfig
+    """
+    Optimizer (and scheduler) of the diffusion model's parameters.
+    """
+    discriminator: TrainingOptimizerConfig | None = None
+    """
+    Optimizer (and scheduler) of the ARC discriminator; read only with `arc`, where it is required.
     """
 
 
@@ -316,12 +2588,30 @@ class DiffusionUncondConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: DiffusionUncondModelConfig
-    training: TrainingConfig | None = None
+    training: DiffusionUncondTrainingConfig | None = None
+
+
+class DiffusionUncondDemoConfig(ConfigModel):
+    """
+    Unconditional demos (DiffusionUncondDemoCallback): 8 clips of the model's sample_size sampled from noise with the EMA model.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    demo_every: Annotated[int | None, Field(ge=1)] = 2000
+    """
+    Generate demos every this many training steps.
+    """
+    demo_steps: Annotated[int | None, Field(ge=1)] = 250
+    """
+    Sampling steps of each demo.
+    """
 
 
 class DiffusionUncondModelConfig(ConfigModel):
     """
-    The `model` section of a `diffusion_uncond` config (create_diffusion_uncond_from_config): the backbone's `type` and `config` sit directly here.
+    The `model` section of a diffusion_uncond config (create_diffusion_uncond_from_config): the backbone's `type` and `config` sit directly here. io_channels is not read: the backbone's own channel count is used.
     """
 
     model_config = ConfigDict(
@@ -329,30 +2619,375 @@ class DiffusionUncondModelConfig(ConfigModel):
     )
     type: Literal["DAU1d", "adp_uncond_1d", "dit"]
     """
-    The diffusion backbone.
+    The diffusion backbone: DAU1d (Dance Diffusion U-Net; cannot be built with 0.0.19), adp_uncond_1d (UNet1d) or dit (diffusion transformer).
     """
     config: dict[str, Any] | None = {}
     """
-    Keyword arguments of the backbone constructor.
+    Keyword arguments of the backbone; their schema depends on `type`.
     """
-    pretransform: PretransformConfig | None = None
+    pretransform: (
+        AutoencoderPretransformConfig
+        | WaveletPretransformConfig
+        | PqmfPretransformConfig
+        | DacPretrainedPretransformConfig
+        | AudiocraftPretrainedPretransformConfig
+        | PatchedPretransformConfig
+        | None
+    ) = None
     """
-    A fixed transform (usually an autoencoder) the diffusion model works in the latent space of.
+    A fixed transform (usually a pretrained autoencoder) whose latent space the model denoises; none when absent.
     """
 
 
-class EncoderConfig(ConfigModel):
+class DiffusionUncondRootRules(RootModel[Any]):
+    root: Any
     """
-    An encoder: `type` and its `config`.
+    Rules of a diffusion_uncond config that need the top level (audio channels, sample size).
     """
 
-    type: str
+
+class DiffusionUncondTrainingConfig(ConfigModel):
     """
-    Which implementation to build.
+    The `training` section of a `diffusion_uncond` config: DiffusionUncondTrainingWrapper (Adam, v-objective, EMA always on) and DiffusionUncondDemoCallback (training/factory.py:57-63, 188-194).
     """
-    config: dict[str, Any] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    learning_rate: Annotated[float, Field(ge=0.0)]
     """
-    Constructor arguments.
+    Learning rate of the Adam optimizer (the only optimizer this wrapper builds).
+    """
+    pre_encoded: bool | None = False
+    """
+    The dataset yields latents already encoded by the pretransform: skip encoding (only the pretransform's scale is applied).
+    """
+    demo: Annotated[DiffusionUncondDemoConfig | None, Field(validate_default=True)] = {}
+
+
+class Dilation(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class DiscriminatorLossWeights(ConfigModel):
+    """
+    Weights of the generator's adversarial losses.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    adversarial: Annotated[float, Field(examples=[0.1])]
+    """
+    Weight of the adversarial loss.
+    """
+    feature_matching: Annotated[float, Field(examples=[5.0])]
+    """
+    Weight of the feature-matching loss.
+    """
+
+
+class DistributionShiftOptions(ConfigModel):
+    """
+    Arguments of inference/sampling.py DistributionShift, which shifts the sampled timesteps by sequence length. In 0.0.19 training passes the audio length, not the latent length (training/diffusion.py:395), and sampling does not clamp it.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    base_shift: float | None = 0.5
+    """
+    Shift at min_length.
+    """
+    max_shift: float | None = 1.15
+    """
+    Shift at max_length.
+    """
+    max_length: Annotated[int | None, Field(ge=1)] = 4096
+    """
+    Sequence length at which the shift is max_shift.
+    """
+    min_length: Annotated[int | None, Field(ge=1)] = 256
+    """
+    Sequence length at which the shift is base_shift.
+    """
+    use_sine: bool | None = False
+    """
+    Map the shifted timesteps through sin(t x pi / 2).
+    """
+
+
+class DitheredFsqBottleneckConfig(ConfigModel):
+    """
+    dithered_fsq bottleneck: finite scalar quantization with dithering (stable-audio-tools' DitheredFSQ). The builder returns it early, so it takes no requires_grad (it has no parameters anyway)
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["dithered_fsq"]
+    """
+    Selects the dithered_fsq bottleneck.
+    """
+    config: DitheredFsqBottleneckParams
+
+
+class DitheredFsqBottleneckParams(ConfigModel):
+    """
+    Arguments of DitheredFSQBottleneck (DitheredFSQ's scale is not reachable).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    dim: Annotated[int, Field(ge=1)]
+    """
+    Number of quantized channels per codebook; the encoder outputs dim * num_codebooks channels.
+    """
+    levels: Levels | Levels1
+    """
+    Quantization levels: one integer for every channel, or one per channel (exactly dim entries).
+    """
+    num_codebooks: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Number of codebooks (tokens per frame).
+    """
+    dither_inference: bool | None = True
+    """
+    Keep dithering at inference (DitheredFSQ's own default is false).
+    """
+    noise_dropout: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.05
+    """
+    Probability of skipping quantization noise per item during training (DitheredFSQ's own default is 0.5).
+    """
+
+
+class EmbedDim(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class EncodecDiscriminatorConfig(ConfigModel):
+    """
+    Keyword arguments of EncodecDiscriminator and the MultiScaleSTFTDiscriminator / DiscriminatorSTFT it builds (models/encodec.py:54-131); `in_channels` is set to the autoencoder's output channels.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    filters: Annotated[int, Field(examples=[32], ge=1)]
+    """
+    Channels of the first convolution of each scale.
+    """
+    normalize_losses: bool | None = False
+    """
+    Divide each feature-matching distance by the mean magnitude of the real features.
+    """
+    loss_type: Literal["hinge", "rpgan"] | None = "hinge"
+    """
+    Adversarial loss: hinge, or relativistic pairing (rpgan).
+    """
+    out_channels: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Output channels (logits) of each scale.
+    """
+    n_ffts: Annotated[list[NFft] | None, Field(min_length=1, validate_default=True)] = [1024, 2048, 512]
+    """
+    FFT size of each scale.
+    """
+    hop_lengths: Annotated[list[HopLength] | None, Field(min_length=1, validate_default=True)] = [256, 512, 128]
+    """
+    Hop length of each scale.
+    """
+    win_lengths: Annotated[list[WinLength] | None, Field(min_length=1, validate_default=True)] = [1024, 2048, 512]
+    """
+    Window length of each scale.
+    """
+    max_filters: Annotated[int | None, Field(ge=1)] = 1024
+    """
+    Upper limit of the channels of any convolution.
+    """
+    filters_scale: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Channel growth factor from one convolution to the next.
+    """
+    kernel_size: Annotated[
+        list[KernelSizeItem] | None, Field(max_length=2, min_length=2, validate_default=True)
+    ] = [3, 9]
+    """
+    Kernel size (frequency, time) of the inner 2-D convolutions.
+    """
+    dilations: Annotated[list[Dilation] | None, Field(validate_default=True)] = [1, 2, 4]
+    """
+    Time dilation of each inner convolution (one convolution per entry).
+    """
+    stride: Annotated[list[StrideItem] | None, Field(max_length=2, min_length=2, validate_default=True)] = [1, 1]
+    """
+    Stride (frequency, time) of the inner convolutions.
+    """
+    normalized: bool | None = True
+    """
+    Normalise the STFTs by the window's energy.
+    """
+    activation: Annotated[str | None, Field(examples=["LeakyReLU", "ELU", "SiLU"])] = "LeakyReLU"
+    """
+    Name of the torch.nn activation class used between convolutions.
+    """
+    activation_params: dict[str, Any] | None = {"negative_slope": 0.2}
+    """
+    Keyword arguments of the activation class.
+    """
+    spec_scale_pow: float | None = 0.0
+    """
+    Compress the spectrogram magnitudes by |z|^pow before the convolutions (0 disables it).
+    """
+
+
+class EncodecDiscriminatorLoss(ConfigModel):
+    """
+    EnCodec's multi-scale STFT discriminator (EncodecDiscriminator, models/discriminators.py:18).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["encodec"]
+    """
+    Discriminator architecture.
+    """
+    config: EncodecDiscriminatorConfig
+    weights: DiscriminatorLossWeights
+
+
+class Ep(RootModel[float | None]):
+    root: Annotated[float | None, Field(ge=0.0)]
+
+
+class FftSize(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class FsqBottleneckConfig(ConfigModel):
+    """
+    fsq bottleneck: finite scalar quantization (vector_quantize_pytorch.FSQ)
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["fsq"]
+    """
+    Selects the fsq bottleneck.
+    """
+    config: FsqBottleneckParams
+    requires_grad: bool | None = True
+    """
+    false freezes every bottleneck parameter.
+    """
+
+
+class FsqBottleneckParams(ConfigModel):
+    """
+    Arguments of FSQBottleneck; the rest go to vector_quantize_pytorch.FSQ (1.14.41). `allowed_dtypes` is set by the bottleneck and cannot be given.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    levels: Annotated[list[Level], Field(min_length=1)]
+    """
+    Quantization levels of each latent channel (the codebook size is their product); each at least 2.
+    """
+    dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of the encoder output; FSQ projects it to len(levels) * num_codebooks when it differs. null: len(levels) * num_codebooks.
+    """
+    num_codebooks: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Number of codebooks (tokens per frame).
+    """
+    keep_num_codebooks_dim: bool | None = None
+    """
+    Keep the codebook axis of the indices. Must end up true: null means num_codebooks > 1, and FSQBottleneck.encode fails without it.
+    """
+    scale: float | None = None
+    """
+    Stored by FSQ; unused by vector-quantize-pytorch 1.14.41.
+    """
+    channel_first: Literal[False] = False
+    """
+    Must stay false: the bottleneck feeds (batch, time, channels) sequences.
+    """
+    projection_has_bias: bool | None = True
+    """
+    Bias in the projections used when dim differs.
+    """
+    return_indices: Literal[True] = True
+    """
+    Must stay true: FSQBottleneck.encode rearranges the indices.
+    """
+    noise_augment_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Noise channels appended to the latents in decode() (the decoder's input is the latent width + noise_augment_dim).
+    """
+
+
+class Head(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class HopLength(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class HopSize(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class HubertLossConfig(ConfigModel):
+    """
+    Semantic feature loss on a pretrained speech model (HubertLoss, training/losses/semantic.py:15); building it downloads that model's weights through torchaudio.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    weights: HubertLossWeights
+    config: HubertLossParams | None = None
+    decay: float | None = 1.0
+    """
+    Multiply the loss weight by this factor after every step (1 keeps it constant).
+    """
+
+
+class HubertLossParams(ConfigModel):
+    """
+    Keyword arguments of HubertLoss (`weight` is set by upstream).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    feature_ids: list[int] | None = None
+    """
+    Indices of the transformer layers whose features are compared; [-1] compares the convolutional features; null compares every layer.
+    """
+    model_name: Literal["HUBERT_LARGE", "WAVLM_LARGE", "WAV2VEC2_LARGE_LV60K"] | None = "HUBERT_LARGE"
+    """
+    The torchaudio pipeline bundle to extract features with.
+    """
+
+
+class HubertLossWeights(ConfigModel):
+    """
+    Weight of the semantic feature loss.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    hubert: float
+    """
+    Weight of the feature loss; 0 or less disables it.
     """
 
 
@@ -385,74 +3020,264 @@ class HyperencoderConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: HyperencoderModelConfig
-    training: TrainingConfig | None = None
+    training: HyperencoderTrainingConfig | None = None
 
 
 class HyperencoderModelConfig(ConfigModel):
     """
-    The `model` section of a `hyperencoder` config. Same shape as an autoencoder; stable-audio-tools 0.0.19 ships no constructor for it.
+    The `model` section of a `hyperencoder` config: the same components as an autoencoder. stable-audio-tools 0.0.19 ships no constructor for it (register one to build it).
     """
 
     model_config = ConfigDict(
         extra="forbid",
     )
-    encoder: EncoderConfig
+    encoder: Annotated[
+        OobleckEncoderConfig | SeanetEncoderConfig | DacEncoderConfig | LocalAttnEncoderConfig | TaaeEncoderConfig,
+        Field(discriminator="type", title="EncoderConfig"),
+    ]
     """
-    The encoder: `type` selects the architecture, `config` its constructor arguments.
+    An encoder: `type` selects the architecture, `config` holds its constructor arguments (create_encoder_from_config).
     """
-    decoder: DecoderConfig
+    decoder: Annotated[
+        OobleckDecoderConfig | SeanetDecoderConfig | DacDecoderConfig | LocalAttnDecoderConfig | TaaeDecoderConfig,
+        Field(discriminator="type", title="DecoderConfig"),
+    ]
     """
-    The decoder: `type` selects the architecture, `config` its constructor arguments; `soft_clip` applies tanh after decoding.
+    A decoder: `type` selects the architecture, `config` holds its constructor arguments (create_decoder_from_config).
     """
-    bottleneck: BottleneckConfig | None = None
+    bottleneck: (
+        TanhBottleneckConfig
+        | VaeBottleneckConfig
+        | RvqBottleneckConfig
+        | RvqVaeBottleneckConfig
+        | DacRvqBottleneckConfig
+        | DacRvqVaeBottleneckConfig
+        | L2NormBottleneckConfig
+        | WassersteinBottleneckConfig
+        | FsqBottleneckConfig
+        | DitheredFsqBottleneckConfig
+        | None
+    ) = None
     """
-    The bottleneck between encoder and decoder (vae, rvq, fsq, ...); none when absent.
+    The bottleneck between encoder and decoder (vae, rvq, fsq, ...); none when absent or null.
     """
     latent_dim: Annotated[int, Field(ge=1)]
     """
-    Width of the latents the model hands on (after the bottleneck). Stored only: not passed to the encoder or decoder.
+    Width of the latents encode() returns (after the bottleneck). Only stored: models using this autoencoder as a pretransform read it as its encoded channels.
     """
     downsampling_ratio: Annotated[int | None, Field(ge=1)] = None
     """
-    Audio samples per latent frame. Stored only: never checked against the encoder strides by stable-audio-tools.
+    Audio samples per latent frame: the product of the encoder's strides (times the pretransform's ratio). Only stored, never checked against the strides by stable-audio-tools.
     """
     io_channels: Annotated[int | None, Field(ge=1)] = None
     """
-    Audio channels the autoencoder reads and writes.
+    Audio channels the autoencoder reads and writes (the default of in_channels and out_channels).
     """
     in_channels: Annotated[int | None, Field(ge=1)] = None
     """
-    Audio channels fed to the encoder; defaults to `io_channels`.
+    Audio channels input audio is mixed to before encoding; null: io_channels.
     """
     out_channels: Annotated[int | None, Field(ge=1)] = None
     """
-    Audio channels produced by the decoder; defaults to `io_channels`.
+    Audio channels of the decoded audio; null: io_channels. Training picks its STFT loss (sum-and-difference when 2) and discriminator width from it.
     """
-    pretransform: PretransformConfig | None = None
+    pretransform: (
+        AutoencoderPretransformConfig
+        | WaveletPretransformConfig
+        | PqmfPretransformConfig
+        | DacPretrainedPretransformConfig
+        | AudiocraftPretrainedPretransformConfig
+        | PatchedPretransformConfig
+        | None
+    ) = None
     """
-    A fixed transform applied before the encoder (e.g. another autoencoder); none when absent.
+    A fixed transform applied to the audio before the encoder (and after the decoder); none when absent or null.
+    """
+
+
+class HyperencoderTrainingConfig(ConfigModel):
+    """
+    The `training` section of a `hyperencoder` config. stable-audio-tools 0.0.19 has no training wrapper or demo callback for hyperencoders.
+    """
+
+
+class InpaintMaskConfig(ConfigModel):
+    """
+    Keyword arguments of random_inpaint_mask (models/inpainting.py:11): how the inpainting masks are drawn.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    max_mask_segments: Annotated[int | None, Field(ge=1)] = 10
+    """
+    Largest number of masked spans of a random-segments mask.
+    """
+    mask_type_probabilities: Annotated[list[MaskTypeProbability] | None, Field(max_length=3, min_length=3)] = None
+    """
+    Probabilities of the three mask types (random segments, full mask, causal suffix), summing to 1; null means [0.1, 0.8, 0.1].
+    """
+
+
+class InpaintingConfig(ConfigModel):
+    """
+    Inpainting training (training/diffusion.py:300-308).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    mask_kwargs: Annotated[InpaintMaskConfig | None, Field(validate_default=True)] = {}
+
+
+class IntConditionerConfig(ConfigModel):
+    """
+    A learned embedding per integer in [min_val, max_val] (inputs are clamped): output [batch, 1, output_dim].
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: str
+    """
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    """
+    type: Literal["int"]
+    """
+    Selects the int conditioner.
+    """
+    config: IntConditionerParams
+
+
+class IntConditionerParams(ConfigModel):
+    """
+    Arguments of models/conditioners.py IntConditioner.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    output_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
+    """
+    min_val: int | None = 0
+    """
+    Smallest integer (smaller inputs are clamped).
+    """
+    max_val: int | None = 512
+    """
+    Largest integer (larger inputs are clamped).
+    """
+
+
+class KernelSizeItem(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class L2NormBottleneckConfig(ConfigModel):
+    """
+    l2_norm bottleneck: normalises every latent frame to unit length. It takes no config
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["l2_norm"]
+    """
+    Selects the l2_norm bottleneck.
+    """
+    requires_grad: bool | None = True
+    """
+    false freezes every bottleneck parameter.
     """
 
 
 class LanguageModelConfig(ConfigModel):
     """
-    The `model` section of an `lm` config (create_audio_lm_from_config).
+    The `model` section of an lm config (create_audio_lm_from_config): an autoregressive transformer over the tokens of a discrete pretransform, optionally conditioned. Importing it needs x-transformers, which stable-audio-tools does not declare.
     """
 
     model_config = ConfigDict(
         extra="forbid",
     )
-    pretransform: PretransformConfig
+    pretransform: Annotated[
+        AutoencoderPretransformConfig | WaveletPretransformConfig | PqmfPretransformConfig | DacPretrainedPretransformConfig | AudiocraftPretrainedPretransformConfig | PatchedPretransformConfig,
+        Field(discriminator="type", title="PretransformConfig"),
+    ]
     """
-    The discrete tokenizer (an autoencoder with a quantizing bottleneck, or a pretrained codec).
+    The tokenizer: a discrete pretransform (an autoencoder with an rvq, rvq_vae, dac_rvq, dac_rvq_vae, fsq or dithered_fsq bottleneck, or audiocraft_pretrained). Required (null fails).
     """
-    lm: dict[str, Any]
+    lm: LmBackboneConfig
+    conditioning: ConditioningConfig | None = None
     """
-    The language-model backbone (`type`, `config`) and its codebook pattern.
+    The conditioners and their default width; none when absent.
     """
-    conditioning: dict[str, Any] | None = None
+
+
+class Level(RootModel[int]):
+    root: Annotated[int, Field(ge=2)]
+
+
+class Levels(RootModel[int]):
+    root: Annotated[int, Field(ge=2)]
     """
-    The conditioners and their shared width; none when absent.
+    Quantization levels: one integer for every channel, or one per channel (exactly dim entries).
+    """
+
+
+class Levels1Item(RootModel[int]):
+    root: Annotated[int, Field(ge=2)]
+
+
+class Levels1(RootModel[list[Levels1Item]]):
+    root: Annotated[list[Levels1Item], Field(min_length=1)]
+    """
+    Quantization levels: one integer for every channel, or one per channel (exactly dim entries).
+    """
+
+
+class ListConditionerConfig(ConfigModel):
+    """
+    A learned embedding per option (index 0 for anything not in the list): output [batch, 1, output_dim].
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: str
+    """
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    """
+    type: Literal["list"]
+    """
+    Selects the list conditioner.
+    """
+    config: ListConditionerParams
+
+
+class ListConditionerParams(ConfigModel):
+    """
+    Arguments of models/conditioners.py ListConditioner.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    output_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
+    """
+    options: list[str]
+    """
+    The strings that get their own embedding.
+    """
+
+
+class LmBackboneConfig(RootModel[ContinuousTransformerLmConfig]):
+    root: Annotated[ContinuousTransformerLmConfig, Field(discriminator="type", title="LmBackboneConfig")]
+    """
+    The `lm` section of an lm model: the backbone `type` and `config`, the codebook pattern and the conditioning ids.
     """
 
 
@@ -485,7 +3310,453 @@ class LmConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: LanguageModelConfig
-    training: TrainingConfig | None = None
+    training: LmTrainingConfig | None = None
+
+
+class LmDemoConfig(ConfigModel):
+    """
+    Generation demos (AudioLanguageModelDemoCallback): `num_demos` clips of sample_size, one batch per classifier-free guidance scale.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    demo_every: Annotated[int | None, Field(ge=1)] = 2000
+    """
+    Generate demos every this many training steps.
+    """
+    demo_cfg_scales: list[float] | None = [1]
+    """
+    Classifier-free guidance scales; one batch of demos per scale.
+    """
+    demo_cond: list[dict[str, Any]] | None = None
+    """
+    Conditioning of each demo, one entry per demo; null generates without conditioning.
+    """
+    num_demos: Annotated[int | None, Field(ge=1)] = 8
+    """
+    Number of demos generated per guidance scale.
+    """
+
+
+class LmOptimizerConfigs(ConfigModel):
+    """
+    Optimizer of a language model's training (AudioLanguageModelTrainingWrapper.configure_optimizers, training/lm.py:63-75).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lm: TrainingOptimizerConfig
+    """
+    Optimizer (and scheduler) of the language model's parameters.
+    """
+
+
+class LmTrainingConfig(ConfigModel):
+    """
+    The `training` section of an `lm` config: AudioLanguageModelTrainingWrapper and AudioLanguageModelDemoCallback (training/factory.py:149-167, 232-243). An EMA copy of the model is always built.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    learning_rate: Annotated[float | None, Field(ge=0.0)] = None
+    """
+    Learning rate of the built-in AdamW optimizer (betas 0.9, 0.95, weight decay 0.1); used only when `optimizer_configs` is absent.
+    """
+    use_ema: bool | None = False
+    """
+    Update an exponential moving average of the weights (beta 0.99, every 10 steps) and export it.
+    """
+    optimizer_configs: LmOptimizerConfigs | None = None
+    """
+    The optimizer (and LR scheduler, stepped every step); replaces the built-in AdamW built from `learning_rate`.
+    """
+    pre_encoded: bool | None = False
+    """
+    The dataset yields tokens already produced by the pretransform: skip tokenising the audio.
+    """
+    demo: Annotated[LmDemoConfig | None, Field(validate_default=True)] = {}
+
+
+class LocalAttnDecoderConfig(ConfigModel):
+    """
+    The local-attention transformer decoder (TransformerDecoder1D).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["local_attn"]
+    """
+    Selects the local-attention transformer decoder (TransformerDecoder1D).
+    """
+    config: LocalAttnDecoderParams
+    requires_grad: bool | None = True
+    """
+    false freezes every decoder parameter.
+    """
+    soft_clip: bool | None = False
+    """
+    Apply tanh to the decoded audio. Read from the decoder dict by the autoencoder builder (a `soft_clip` next to `decoder` in the model section is ignored); diffusion_autoencoder ignores it.
+    """
+
+
+class LocalAttnDecoderParams(ConfigModel):
+    """
+    Arguments of TransformerDecoder1D; extra keys go to every ContinuousLocalTransformer (which silently drops keys it does not know).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    in_channels: Annotated[int, Field(ge=1)]
+    """
+    Input (latent) channels.
+    """
+    out_channels: Annotated[int, Field(ge=1)]
+    """
+    Audio channels written.
+    """
+    embed_dims: Annotated[list[EmbedDim] | None, Field(validate_default=True)] = [768, 384, 192, 96]
+    """
+    Width of each stage; at least len(depths) entries.
+    """
+    heads: Annotated[list[Head] | None, Field(validate_default=True)] = [12, 12, 12, 12]
+    """
+    Attention heads of each stage; at least len(depths) entries.
+    """
+    depths: Annotated[list[Depth] | None, Field(validate_default=True)] = [3, 3, 3, 3]
+    """
+    Transformer layers of each stage; one stage per entry.
+    """
+    ratios: Annotated[list[Ratio] | None, Field(validate_default=True)] = [2, 2, 2, 2]
+    """
+    Upsampling ratio of each stage; at least len(depths) entries.
+    """
+    local_attn_window_size: Annotated[int | None, Field(ge=1)] = 64
+    """
+    Local attention window.
+    """
+    causal: bool | None = False
+    """
+    Causal self-attention.
+    """
+    ff_mult: Annotated[float | None, Field(gt=0.0)] = 2
+    """
+    Feed-forward expansion factor.
+    """
+    cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of a global conditioning vector (AdaRMSNorm); 0 disables it.
+    """
+    cross_attn_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of cross-attention conditioning; 0 disables it.
+    """
+    dim_in: Annotated[int | None, Field(ge=1)] = None
+    """
+    Input projection width of every stage's transformer; null for none.
+    """
+    dim_out: Annotated[int | None, Field(ge=1)] = None
+    """
+    Output projection width of every stage's transformer; null for none.
+    """
+
+
+class LocalAttnEncoderConfig(ConfigModel):
+    """
+    A local-attention transformer encoder (local_attention.TransformerEncoder1D).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["local_attn"]
+    """
+    Selects the local-attention transformer encoder (TransformerEncoder1D).
+    """
+    config: LocalAttnEncoderParams
+    requires_grad: bool | None = True
+    """
+    false freezes every encoder parameter.
+    """
+
+
+class LocalAttnEncoderParams(ConfigModel):
+    """
+    Arguments of TransformerEncoder1D; extra keys go to every ContinuousLocalTransformer (which silently drops keys it does not know).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    in_channels: Annotated[int, Field(ge=1)]
+    """
+    Audio channels.
+    """
+    out_channels: Annotated[int, Field(ge=1)]
+    """
+    Output (latent) channels.
+    """
+    embed_dims: Annotated[list[EmbedDim] | None, Field(validate_default=True)] = [96, 192, 384, 768]
+    """
+    Width of each stage; at least len(depths) entries.
+    """
+    heads: Annotated[list[Head] | None, Field(validate_default=True)] = [12, 12, 12, 12]
+    """
+    Attention heads of each stage; at least len(depths) entries.
+    """
+    depths: Annotated[list[Depth] | None, Field(validate_default=True)] = [3, 3, 3, 3]
+    """
+    Transformer layers of each stage; one stage per entry.
+    """
+    ratios: Annotated[list[Ratio] | None, Field(validate_default=True)] = [2, 2, 2, 2]
+    """
+    Downsampling ratio of each stage; at least len(depths) entries.
+    """
+    local_attn_window_size: Annotated[int | None, Field(ge=1)] = 64
+    """
+    Local attention window.
+    """
+    causal: bool | None = False
+    """
+    Causal self-attention.
+    """
+    ff_mult: Annotated[float | None, Field(gt=0.0)] = 2
+    """
+    Feed-forward expansion factor.
+    """
+    cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of a global conditioning vector (AdaRMSNorm); 0 disables it.
+    """
+    cross_attn_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Width of cross-attention conditioning; 0 disables it.
+    """
+    dim_in: Annotated[int | None, Field(ge=1)] = None
+    """
+    Input projection width of every stage's transformer; null for none.
+    """
+    dim_out: Annotated[int | None, Field(ge=1)] = None
+    """
+    Output projection width of every stage's transformer; null for none.
+    """
+
+
+class LutConditionerConfig(ConfigModel):
+    """
+    Text tokenized with a Hugging Face tokenizer and embedded with a learned lookup table: output [batch, max_length, output_dim]. Construction downloads the tokenizer (AutoTokenizer.from_pretrained).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: str
+    """
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    """
+    type: Literal["lut"]
+    """
+    Selects the lut conditioner.
+    """
+    config: LutConditionerParams
+
+
+class LutConditionerParams(ConfigModel):
+    """
+    Arguments of models/conditioners.py TokenizerLUTConditioner.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    tokenizer_name: Annotated[str, Field(min_length=1)]
+    """
+    Hugging Face name (or local path) of the tokenizer.
+    """
+    output_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
+    """
+    max_length: Annotated[int | None, Field(ge=1)] = 1024
+    """
+    Tokens per text: longer texts are truncated, shorter ones padded.
+    """
+    use_abs_pos_emb: bool | None = False
+    """
+    Add learned absolute position embeddings to the token embeddings.
+    """
+    project_out: bool | None = False
+    """
+    Always add a linear output projection, even when the encoder width equals output_dim (one is added automatically when they differ).
+    """
+    special_tokens: list[str] | None = []
+    """
+    Extra special tokens added to the tokenizer (and to the table).
+    """
+
+
+class MaskTypeProbability(RootModel[float]):
+    root: Annotated[float, Field(ge=0.0)]
+
+
+class MaxLr(RootModel[list[float]]):
+    root: Annotated[list[float], Field(max_length=1, min_length=1)]
+    """
+    Upper learning rate boundaries in the cycle for each parameter group.
+    """
+
+
+class MaxMomentum(RootModel[list[float]]):
+    root: Annotated[list[float], Field(max_length=1, min_length=1)] = 0.95
+    """
+    Upper momentum boundaries in the cycle for each parameter group.
+    """
+
+
+class MelSTFTLossConfig(ConfigModel):
+    """
+    Keyword arguments of a mel-scaled STFT loss (MelSTFTLoss, training/losses/auraloss.py:703); `sample_rate` is set from the top level.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    fft_size: Annotated[int | None, Field(ge=1)] = 1024
+    """
+    FFT size.
+    """
+    hop_size: Annotated[int | None, Field(ge=1)] = 256
+    """
+    Hop size.
+    """
+    win_length: Annotated[int | None, Field(ge=1)] = 1024
+    """
+    Window length.
+    """
+    window: Annotated[str | None, Field(examples=["hann_window", "hamming_window"])] = "hann_window"
+    """
+    Window function: a torch window (hann_window, hamming_window, ...) or a scipy.signal window name.
+    """
+    w_sc: float | None = 1.0
+    """
+    Weight of the spectral-convergence term.
+    """
+    w_log_mag: float | None = 1.0
+    """
+    Weight of the log-magnitude term.
+    """
+    w_lin_mag: float | None = 0.0
+    """
+    Weight of the linear-magnitude term.
+    """
+    w_phs: float | None = 0.0
+    """
+    Weight of the phase term.
+    """
+    n_mels: Annotated[int | None, Field(ge=1)] = 128
+    """
+    Number of mel bins (at most `fft_size`).
+    """
+    perceptual_weighting: bool | None = False
+    """
+    Apply an A-weighting pre-emphasis filter.
+    """
+    scale_invariance: bool | None = False
+    """
+    Optimally rescale the target magnitudes before comparing.
+    """
+    eps: float | None = 1e-08
+    """
+    Floor of the magnitudes, for numerical stability.
+    """
+    output: Literal["loss"] = "loss"
+    """
+    Return only the aggregate loss. ("full" returns a tuple, which validation cannot average.)
+    """
+    reduction: Literal["mean", "sum"] | None = "mean"
+    """
+    How the loss is reduced over the batch.
+    """
+    mag_distance: Literal["L1", "L2"] | None = "L1"
+    """
+    Distance of the magnitude terms.
+    """
+    device: str | None = None
+    """
+    Device to put the mel filterbank on.
+    """
+    retain_batch_dim: bool | None = False
+    """
+    Reduce every dimension but the batch.
+    """
+    log_eps: float | None = 0.0
+    """
+    Added to the magnitudes before the logarithm of the log-magnitude term.
+    """
+    log_fac: float | None = 1.0
+    """
+    Multiplies the magnitudes before the logarithm of the log-magnitude term.
+    """
+
+
+class MelSpectrogramLossConfig(ConfigModel):
+    """
+    Multi-scale mel-spectrogram loss (descript-audiotools based, training/autoencoders.py:196-210); built only when its weight is positive.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    weights: MelSpectrogramLossWeights
+    config: MelSpectrogramLossParams | None = None
+
+
+class MelSpectrogramLossParams(ConfigModel):
+    """
+    The arguments upstream passes to MelSpectrogramLoss (training/losses/semantic.py:100); all are required.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    n_mels: Annotated[list[NMel], Field(examples=[[5, 10, 20, 40, 80, 160, 320]], min_length=1)]
+    """
+    Mel bins of each scale.
+    """
+    window_lengths: Annotated[list[WindowLength], Field(examples=[[32, 64, 128, 256, 512, 1024, 2048]], min_length=1)]
+    """
+    STFT window length of each scale (hop = window // 4).
+    """
+    pow: Annotated[float, Field(examples=[1.0])]
+    """
+    Power the magnitudes are raised to before the logarithm.
+    """
+    log_weight: Annotated[float, Field(examples=[1.0])]
+    """
+    Weight of the log-magnitude part.
+    """
+    mag_weight: Annotated[float, Field(examples=[0.0])]
+    """
+    Weight of the raw-magnitude part.
+    """
+
+
+class MelSpectrogramLossWeights(ConfigModel):
+    """
+    Weight of the mel-spectrogram loss.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    mrmel: float
+    """
+    Weight of the mel-spectrogram loss; 0 or less disables it.
+    """
 
 
 class ModelConfig(
@@ -520,22 +3791,3916 @@ class ModelType(
     """
 
 
-class PretransformConfig(ConfigModel):
+class MultiResolutionSTFTLossConfig(ConfigModel):
     """
-    A pretransform: `type` and its `config`.
+    Keyword arguments of the multi-resolution STFT losses (training/losses/auraloss.py:475, 564); `sample_rate` is set from the top level. The three lists give one STFT per position and must have equal lengths; stereo autoencoders need all three.
     """
 
-    type: str
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    fft_sizes: Annotated[list[FftSize] | None, Field(validate_default=True)] = [1024, 2048, 512]
     """
-    Which implementation to build.
+    FFT size of each resolution.
+    """
+    hop_sizes: Annotated[list[HopSize] | None, Field(validate_default=True)] = [120, 240, 50]
+    """
+    Hop size of each resolution.
+    """
+    win_lengths: Annotated[list[WinLength] | None, Field(validate_default=True)] = [600, 1200, 240]
+    """
+    Window length of each resolution.
+    """
+    window: Annotated[
+        str | None,
+        Field(examples=["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]),
+    ] = "hann_window"
+    """
+    Window function: a torch window (hann_window, hamming_window, ...) or a scipy.signal window name; anything else raises ValueError.
+    """
+    w_sc: float | None = 1.0
+    """
+    Weight of the spectral-convergence term.
+    """
+    w_log_mag: float | None = 1.0
+    """
+    Weight of the log-magnitude term.
+    """
+    w_lin_mag: float | None = 0.0
+    """
+    Weight of the linear-magnitude term.
+    """
+    w_phs: float | None = 0.0
+    """
+    Weight of the phase term.
+    """
+    scale: Literal["mel"] | None = None
+    """
+    Frequency scaling of the spectrograms: none, or "mel" (needs `n_bins`). "chroma" cannot work here: the multi-resolution loss never passes it a bin count.
+    """
+    n_bins: list[NBin] | None = None
+    """
+    Mel bins of each resolution when `scale` is "mel" (at most that resolution's FFT size).
+    """
+    perceptual_weighting: bool | None = False
+    """
+    Apply an A-weighting pre-emphasis filter before the STFTs.
+    """
+    scale_invariance: bool | None = False
+    """
+    Optimally rescale the target magnitudes before comparing.
+    """
+    eps: float | None = 1e-08
+    """
+    Floor of the magnitudes, for numerical stability.
+    """
+    output: Literal["loss"] = "loss"
+    """
+    Return only the aggregate loss. ("full" returns a tuple, which the training step cannot weight.)
+    """
+    reduction: Literal["mean", "sum"] | None = "mean"
+    """
+    How the loss is reduced over the batch (anything else leaves it unreduced and breaks the backward pass).
+    """
+    mag_distance: Literal["L1", "L2"] | None = "L1"
+    """
+    Distance of the magnitude terms.
+    """
+    device: str | None = None
+    """
+    Device to put the mel filterbank on.
+    """
+    retain_batch_dim: bool | None = False
+    """
+    Reduce every dimension but the batch.
+    """
+    log_eps: float | None = 0.0
+    """
+    Added to the magnitudes before the logarithm of the log-magnitude term.
+    """
+    log_fac: float | None = 1.0
+    """
+    Multiplies the magnitudes before the logarithm of the log-magnitude term.
+    """
+
+
+class NBin(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class NFft(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class NMel(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class NumBlock(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class NumberConditionerConfig(ConfigModel):
+    """
+    A number in [min_val, max_val] (inputs are clamped), normalised to [0, 1] and embedded with learned Fourier features: output [batch, 1, output_dim].
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: str
+    """
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    """
+    type: Literal["number"]
+    """
+    Selects the number conditioner.
+    """
+    config: NumberConditionerParams
+
+
+class NumberConditionerParams(ConfigModel):
+    """
+    Arguments of models/conditioners.py NumberConditioner.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    output_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
+    """
+    min_val: float | None = 0
+    """
+    Smallest value (smaller inputs are clamped).
+    """
+    max_val: float | None = 1
+    """
+    Largest value (larger inputs are clamped).
+    """
+
+
+class OobleckDecoderConfig(ConfigModel):
+    """
+    The Oobleck decoder (OobleckDecoder).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["oobleck"]
+    """
+    Selects the Oobleck decoder (OobleckDecoder).
+    """
+    config: OobleckDecoderParams
+    requires_grad: bool | None = True
+    """
+    false freezes every decoder parameter.
+    """
+    soft_clip: bool | None = False
+    """
+    Apply tanh to the decoded audio. Read from the decoder dict by the autoencoder builder (a `soft_clip` next to `decoder` in the model section is ignored); diffusion_autoencoder ignores it.
+    """
+
+
+class OobleckDecoderParams(ConfigModel):
+    """
+    Arguments of OobleckDecoder (no **kwargs: unknown keys are a TypeError).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    out_channels: Annotated[int | None, Field(ge=1)] = 2
+    """
+    Audio channels written by the last convolution.
+    """
+    channels: Annotated[int | None, Field(ge=1)] = 128
+    """
+    Base width; block i has channels * c_mults[i] channels.
+    """
+    latent_dim: Annotated[int | None, Field(ge=1)] = 32
+    """
+    Input channels: the bottleneck's output (half the encoder's latent_dim for vae-type bottlenecks, plus noise_augment_dim where it applies).
+    """
+    c_mults: Annotated[list[CMult] | None, Field(validate_default=True)] = [1, 2, 4, 8]
+    """
+    Channel multiplier of each upsampling block, listed from the audio side.
+    """
+    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 4, 8, 8]
+    """
+    Stride of each block (from the audio side); only the first len(c_mults) are used.
+    """
+    use_snake: bool | None = False
+    """
+    Snake activations instead of ELU.
+    """
+    antialias_activation: bool | None = False
+    """
+    Anti-aliased activations.
+    """
+    use_nearest_upsample: bool | None = False
+    """
+    Nearest-neighbour upsampling plus convolution instead of transposed convolutions.
+    """
+    final_tanh: bool | None = True
+    """
+    tanh on the output.
+    """
+
+
+class OobleckDiscriminatorConfig(ConfigModel):
+    """
+    Keyword arguments of OobleckDiscriminator.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    in_channels: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Audio channels the discriminator reads. Not filled in by upstream: set it to the autoencoder's output channels.
+    """
+
+
+class OobleckDiscriminatorLoss(ConfigModel):
+    """
+    Multi-scale plus multi-period waveform discriminator (OobleckDiscriminator, models/discriminators.py:245).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["oobleck"]
+    """
+    Discriminator architecture.
+    """
+    config: OobleckDiscriminatorConfig
+    weights: DiscriminatorLossWeights
+
+
+class OobleckEncoderConfig(ConfigModel):
+    """
+    The Oobleck convolutional encoder (stable-audio-tools' own; Stable Audio 2.0 VAE).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["oobleck"]
+    """
+    Selects the Oobleck encoder (OobleckEncoder).
+    """
+    config: OobleckEncoderParams
+    requires_grad: bool | None = True
+    """
+    false freezes every encoder parameter.
+    """
+
+
+class OobleckEncoderParams(ConfigModel):
+    """
+    Arguments of OobleckEncoder (no **kwargs: unknown keys are a TypeError).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    in_channels: Annotated[int | None, Field(ge=1)] = 2
+    """
+    Audio channels read by the first convolution.
+    """
+    channels: Annotated[int | None, Field(ge=1)] = 128
+    """
+    Base width; block i has channels * c_mults[i] channels.
+    """
+    latent_dim: Annotated[int | None, Field(ge=1)] = 32
+    """
+    Output channels. With a vae-type bottleneck this is twice the decoder's latent_dim.
+    """
+    c_mults: Annotated[list[CMult] | None, Field(validate_default=True)] = [1, 2, 4, 8]
+    """
+    Channel multiplier of each downsampling block (one block per entry).
+    """
+    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 4, 8, 8]
+    """
+    Stride of each block; only the first len(c_mults) are used and their product is the downsampling ratio.
+    """
+    use_snake: bool | None = False
+    """
+    Snake activations instead of ELU.
+    """
+    antialias_activation: bool | None = False
+    """
+    Anti-aliased final activation (only the last one; the blocks ignore it).
+    """
+
+
+class OptimASGD(ConfigModel):
+    """
+    torch.optim.ASGD: Implements Averaged Stochastic Gradient Descent.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["ASGD"]
+    """
+    Optimizer class: torch.optim.ASGD
+    """
+    config: OptimASGDConfig
+    """
+    Keyword arguments of torch.optim.ASGD (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimASGDConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.ASGD (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.01
+    """
+    Learning rate.
+    """
+    lambd: float | None = 0.0001
+    """
+    Decay term.
+    """
+    alpha: float | None = 0.75
+    """
+    Power for eta update.
+    """
+    t0: float | None = 1000000.0
+    """
+    Point at which to start averaging.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Weight decay (L2 penalty).
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+    capturable: bool | None = False
+    """
+    Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
+    """
+
+
+class OptimAdadelta(ConfigModel):
+    """
+    torch.optim.Adadelta: Implements Adadelta algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["Adadelta"]
+    """
+    Optimizer class: torch.optim.Adadelta
+    """
+    config: OptimAdadeltaConfig
+    """
+    Keyword arguments of torch.optim.Adadelta (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimAdadeltaConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.Adadelta (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 1.0
+    """
+    Coefficient that scale delta before it is applied to the parameters.
+    """
+    rho: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.9
+    """
+    Coefficient used for computing a running average of squared gradients.
+    """
+    eps: Annotated[float | None, Field(ge=0.0)] = 1e-06
+    """
+    Term added to the denominator to improve numerical stability.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Weight decay (L2 penalty).
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    capturable: bool | None = False
+    """
+    Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+
+
+class OptimAdafactor(ConfigModel):
+    """
+    torch.optim.Adafactor: Implements Adafactor algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["Adafactor"]
+    """
+    Optimizer class: torch.optim.Adafactor
+    """
+    config: OptimAdafactorConfig
+    """
+    Keyword arguments of torch.optim.Adafactor (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimAdafactorConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.Adafactor (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.01
+    """
+    Unlike other optimizers, Adafactor does not require a learning rate, and Noam Shazeer and Mitchell Stern do not use lr at all.
+    """
+    beta2_decay: Annotated[float | None, Field(le=0.0)] = -0.8
+    """
+    The decay rate of beta2.
+    """
+    eps: Annotated[list[Ep | None] | None, Field(max_length=2, min_length=2, validate_default=True)] = [None, 0.001]
+    """
+    Epsilon1 is the term added to the denominator of the update calculation to improve numerical stability.
+    """
+    d: Annotated[float | None, Field(ge=1.0)] = 1.0
+    """
+    The clipping threshold, used to avoid larger-than-desired updates.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0.0
+    """
+    Weight decay coefficient.
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+
+
+class OptimAdagrad(ConfigModel):
+    """
+    torch.optim.Adagrad: Implements Adagrad algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["Adagrad"]
+    """
+    Optimizer class: torch.optim.Adagrad
+    """
+    config: OptimAdagradConfig
+    """
+    Keyword arguments of torch.optim.Adagrad (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimAdagradConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.Adagrad (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.01
+    """
+    Learning rate.
+    """
+    lr_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Learning rate decay.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Weight decay (L2 penalty).
+    """
+    initial_accumulator_value: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Initial value of the sum of squares of gradients.
+    """
+    eps: Annotated[float | None, Field(ge=0.0)] = 1e-10
+    """
+    Term added to the denominator to improve numerical stability.
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+    fused: bool | None = None
+    """
+    Whether the fused implementation (CPU only) is used.
+    """
+
+
+class OptimAdam(ConfigModel):
+    """
+    torch.optim.Adam: Implements Adam algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["Adam"]
+    """
+    Optimizer class: torch.optim.Adam
+    """
+    config: OptimAdamConfig
+    """
+    Keyword arguments of torch.optim.Adam (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimAdamConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.Adam (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.001
+    """
+    Learning rate.
+    """
+    betas: Annotated[list[Beta] | None, Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
+    """
+    Coefficients used for computing running averages of gradient and its square.
+    """
+    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    """
+    Term added to the denominator to improve numerical stability.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Weight decay (L2 penalty).
+    """
+    amsgrad: bool | None = False
+    """
+    Whether to use the AMSGrad variant of this algorithm from the paper On the Convergence of Adam and Beyond.
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    capturable: bool | None = False
+    """
+    Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+    fused: bool | None = None
+    """
+    Whether the fused implementation is used.
+    """
+    decoupled_weight_decay: bool | None = False
+    """
+    If True, this optimizer is equivalent to AdamW and the algorithm will not accumulate weight decay in the momentum nor variance.
+    """
+
+
+class OptimAdamW(ConfigModel):
+    """
+    torch.optim.AdamW: Implements AdamW algorithm, where weight decay does not accumulate in the momentum nor variance.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["AdamW"]
+    """
+    Optimizer class: torch.optim.AdamW
+    """
+    config: OptimAdamWConfig
+    """
+    Keyword arguments of torch.optim.AdamW (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimAdamWConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.AdamW (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.001
+    """
+    Learning rate.
+    """
+    betas: Annotated[list[Beta] | None, Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
+    """
+    Coefficients used for computing running averages of gradient and its square.
+    """
+    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    """
+    Term added to the denominator to improve numerical stability.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0.01
+    """
+    Weight decay coefficient.
+    """
+    amsgrad: bool | None = False
+    """
+    Whether to use the AMSGrad variant of this algorithm from the paper On the Convergence of Adam and Beyond.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    capturable: bool | None = False
+    """
+    Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+    fused: bool | None = None
+    """
+    Whether the fused implementation is used.
+    """
+
+
+class OptimAdamax(ConfigModel):
+    """
+    torch.optim.Adamax: Implements Adamax algorithm (a variant of Adam based on infinity norm).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["Adamax"]
+    """
+    Optimizer class: torch.optim.Adamax
+    """
+    config: OptimAdamaxConfig
+    """
+    Keyword arguments of torch.optim.Adamax (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimAdamaxConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.Adamax (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.002
+    """
+    Learning rate.
+    """
+    betas: Annotated[list[Beta] | None, Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
+    """
+    Coefficients used for computing running averages of gradient and its square.
+    """
+    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    """
+    Term added to the denominator to improve numerical stability.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Weight decay (L2 penalty).
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+    capturable: bool | None = False
+    """
+    Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
+    """
+
+
+class OptimFusedAdam(ConfigModel):
+    """
+    deepspeed's fused CUDA Adam/AdamW (deepspeed.ops.adam.FusedAdam); needs deepspeed installed and a CUDA device.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["FusedAdam"]
+    """
+    Optimizer class: deepspeed.ops.adam.FusedAdam
+    """
+    config: OptimFusedAdamConfig
+    """
+    Keyword arguments of deepspeed's FusedAdam (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimFusedAdamConfig(ConfigModel):
+    """
+    Keyword arguments of deepspeed's FusedAdam (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: float | None = 0.001
+    """
+    Learning rate.
+    """
+    bias_correction: bool | None = True
+    """
+    Apply Adam's bias correction.
+    """
+    betas: Annotated[list[float] | None, Field(max_length=2, min_length=2)] = [0.9, 0.999]
+    """
+    Coefficients of the running averages of the gradient and its square.
+    """
+    eps: float | None = 1e-08
+    """
+    Term added to the denominator for numerical stability.
+    """
+    adam_w_mode: bool | None = True
+    """
+    Decoupled weight decay (AdamW) instead of L2.
+    """
+    weight_decay: float | None = 0.0
+    """
+    Weight decay coefficient.
+    """
+    amsgrad: Literal[False] = False
+    """
+    Not supported: FusedAdam raises RuntimeError when it is true.
+    """
+    set_grad_none: bool | None = True
+    """
+    Set gradients to None (not zero) in zero_grad().
+    """
+
+
+class OptimLBFGS(ConfigModel):
+    """
+    torch.optim.LBFGS: Implements L-BFGS algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["LBFGS"]
+    """
+    Optimizer class: torch.optim.LBFGS
+    """
+    config: OptimLBFGSConfig
+    """
+    Keyword arguments of torch.optim.LBFGS (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimLBFGSConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.LBFGS (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 1
+    """
+    Learning rate.
+    """
+    max_iter: int | None = 20
+    """
+    Maximal number of iterations per optimization step.
+    """
+    max_eval: int | None = None
+    """
+    Maximal number of function evaluations per optimization step.
+    """
+    tolerance_grad: float | None = 1e-07
+    """
+    Termination tolerance on first order optimality.
+    """
+    tolerance_change: float | None = 1e-09
+    """
+    Termination tolerance on function value/parameter changes.
+    """
+    history_size: Annotated[int | None, Field(ge=1)] = 100
+    """
+    Update history size.
+    """
+    line_search_fn: Literal["strong_wolfe"] | None = None
+    """
+    Either 'strong_wolfe' or None.
+    """
+
+
+class OptimMuon(ConfigModel):
+    """
+    torch.optim.Muon: Implements Muon algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["Muon"]
+    """
+    Optimizer class: torch.optim.Muon
+    """
+    config: OptimMuonConfig
+    """
+    Keyword arguments of torch.optim.Muon (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimMuonConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.Muon (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: float | None = 0.001
+    """
+    Learning rate.
+    """
+    weight_decay: float | None = 0.1
+    """
+    Weight decay (L2 penalty).
+    """
+    momentum: float | None = 0.95
+    """
+    Momentum factor.
+    """
+    nesterov: bool | None = True
+    """
+    Enables Nesterov momentum.
+    """
+    ns_coefficients: Annotated[list[float] | None, Field(max_length=3, min_length=3)] = [3.4445, -4.775, 2.0315]
+    """
+    Coefficients \\(a,b,c\\) for the Newton–Schulz orthogonalization polynomial.
+    """
+    eps: float | None = 1e-07
+    """
+    Term added to the denominator for numerical stability.
+    """
+    ns_steps: int | None = 5
+    """
+    Number of Newton–Schulz iteration steps.
+    """
+    adjust_lr_fn: Literal["original", "match_rms_adamw"] | None = None
+    """
+    Function to adjust learning rate.
+    """
+
+
+class OptimNAdam(ConfigModel):
+    """
+    torch.optim.NAdam: Implements NAdam algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["NAdam"]
+    """
+    Optimizer class: torch.optim.NAdam
+    """
+    config: OptimNAdamConfig
+    """
+    Keyword arguments of torch.optim.NAdam (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimNAdamConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.NAdam (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.002
+    """
+    Learning rate.
+    """
+    betas: Annotated[list[Beta] | None, Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
+    """
+    Coefficients used for computing running averages of gradient and its square.
+    """
+    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    """
+    Term added to the denominator to improve numerical stability.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Weight decay (L2 penalty).
+    """
+    momentum_decay: Annotated[float | None, Field(ge=0.0)] = 0.004
+    """
+    Momentum momentum_decay.
+    """
+    decoupled_weight_decay: bool | None = False
+    """
+    Whether to decouple the weight decay as in AdamW to obtain NAdamW.
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    capturable: bool | None = False
+    """
+    Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+
+
+class OptimOptimizer(ConfigModel):
+    """
+    torch.optim.Optimizer: Base class for all optimizers.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["Optimizer"]
+    """
+    Optimizer class: torch.optim.Optimizer
+    """
+    config: OptimOptimizerConfig
+    """
+    Keyword arguments of torch.optim.Optimizer (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimOptimizerConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.Optimizer (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    defaults: dict[str, Any]
+    """
+    Passed to torch.optim.Optimizer as `defaults`.
+    """
+
+
+class OptimRAdam(ConfigModel):
+    """
+    torch.optim.RAdam: Implements RAdam algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["RAdam"]
+    """
+    Optimizer class: torch.optim.RAdam
+    """
+    config: OptimRAdamConfig
+    """
+    Keyword arguments of torch.optim.RAdam (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimRAdamConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.RAdam (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.001
+    """
+    Learning rate.
+    """
+    betas: Annotated[list[Beta] | None, Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
+    """
+    Coefficients used for computing running averages of gradient and its square.
+    """
+    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    """
+    Term added to the denominator to improve numerical stability.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Weight decay (L2 penalty).
+    """
+    decoupled_weight_decay: bool | None = False
+    """
+    Whether to decouple the weight decay as in AdamW to obtain RAdamW.
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    capturable: bool | None = False
+    """
+    Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+
+
+class OptimRMSprop(ConfigModel):
+    """
+    torch.optim.RMSprop: Implements RMSprop algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["RMSprop"]
+    """
+    Optimizer class: torch.optim.RMSprop
+    """
+    config: OptimRMSpropConfig
+    """
+    Keyword arguments of torch.optim.RMSprop (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimRMSpropConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.RMSprop (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.01
+    """
+    Learning rate.
+    """
+    alpha: Annotated[float | None, Field(ge=0.0)] = 0.99
+    """
+    Smoothing constant.
+    """
+    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    """
+    Term added to the denominator to improve numerical stability.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Weight decay (L2 penalty).
+    """
+    momentum: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Momentum factor.
+    """
+    centered: bool | None = False
+    """
+    If `True`, compute the centered RMSProp, the gradient is normalized by an estimation of its variance.
+    """
+    capturable: bool | None = False
+    """
+    Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+
+
+class OptimRprop(ConfigModel):
+    """
+    torch.optim.Rprop: Implements the resilient backpropagation algorithm.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["Rprop"]
+    """
+    Optimizer class: torch.optim.Rprop
+    """
+    config: OptimRpropConfig
+    """
+    Keyword arguments of torch.optim.Rprop (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimRpropConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.Rprop (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.01
+    """
+    Learning rate.
+    """
+    etas: Annotated[list[float] | None, Field(max_length=2, min_length=2)] = [0.5, 1.2]
+    """
+    Pair of (etaminus, etaplus), that are multiplicative increase and decrease factors.
+    """
+    step_sizes: Annotated[list[float] | None, Field(max_length=2, min_length=2)] = [1e-06, 50]
+    """
+    A pair of minimal and maximal allowed step sizes.
+    """
+    capturable: bool | None = False
+    """
+    Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+
+
+class OptimSGD(ConfigModel):
+    """
+    torch.optim.SGD: Implements stochastic gradient descent (optionally with momentum).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["SGD"]
+    """
+    Optimizer class: torch.optim.SGD
+    """
+    config: OptimSGDConfig
+    """
+    Keyword arguments of torch.optim.SGD (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimSGDConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.SGD (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: Annotated[float | None, Field(ge=0.0)] = 0.001
+    """
+    Learning rate.
+    """
+    momentum: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Momentum factor.
+    """
+    dampening: float | None = 0
+    """
+    Dampening for momentum.
+    """
+    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    """
+    Weight decay (L2 penalty).
+    """
+    nesterov: bool | None = False
+    """
+    Enables Nesterov momentum.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+    foreach: bool | None = None
+    """
+    Whether foreach implementation of optimizer is used.
+    """
+    differentiable: bool | None = False
+    """
+    Whether autograd should occur through the optimizer step in training.
+    """
+    fused: bool | None = None
+    """
+    Whether the fused implementation is used.
+    """
+
+
+class OptimSparseAdam(ConfigModel):
+    """
+    torch.optim.SparseAdam: SparseAdam implements a masked version of the Adam algorithm suitable for sparse gradients.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["SparseAdam"]
+    """
+    Optimizer class: torch.optim.SparseAdam
+    """
+    config: OptimSparseAdamConfig
+    """
+    Keyword arguments of torch.optim.SparseAdam (the model parameters are passed by stable-audio-tools).
+    """
+
+
+class OptimSparseAdamConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.SparseAdam (the model parameters are passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    lr: float | None = 0.001
+    """
+    Learning rate.
+    """
+    betas: Annotated[list[float] | None, Field(max_length=2, min_length=2)] = [0.9, 0.999]
+    """
+    Coefficients used for computing running averages of gradient and its square.
+    """
+    eps: float | None = 1e-08
+    """
+    Term added to the denominator to improve numerical stability.
+    """
+    maximize: bool | None = False
+    """
+    Maximize the objective with respect to the params, instead of minimizing.
+    """
+
+
+class PatchedPretransformConfig(ConfigModel):
+    """
+    Folds patch_size consecutive samples into channels: channels * patch_size channels at 1/patch_size the length.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["patched"]
+    """
+    Selects the patched pretransform (PatchedPretransform).
+    """
+    config: PatchedPretransformParams
+    enable_grad: bool | None = False
+    """
+    Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
+    """
+
+
+class PatchedPretransformParams(ConfigModel):
+    """
+    Arguments of PatchedPretransform (it swallows unknown keys silently, so they are rejected here).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    channels: Annotated[int, Field(ge=1)]
+    """
+    Audio channels.
+    """
+    patch_size: Annotated[int, Field(ge=1)]
+    """
+    Samples folded into channels; the downsampling ratio.
+    """
+    oversampling: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Resample the audio up by this factor before patching (and back after).
+    """
+
+
+class Period(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class PhonemeConditionerConfig(ConfigModel):
+    """
+    English text turned into phonemes (g2p_en, not a declared dependency of stable-audio-tools; importing it downloads NLTK data) and embedded with a lookup table: output [batch, phonemes, output_dim].
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: str
+    """
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    """
+    type: Literal["phoneme"]
+    """
+    Selects the phoneme conditioner.
+    """
+    config: PhonemeConditionerParams
+
+
+class PhonemeConditionerParams(ConfigModel):
+    """
+    Arguments of models/conditioners.py PhonemeConditioner.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    output_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
+    """
+    max_length: Annotated[int | None, Field(ge=1)] = 1024
+    """
+    Stored, but 0.0.19 never truncates to it.
+    """
+    project_out: bool | None = False
+    """
+    Always add a linear output projection, even when the encoder width equals output_dim (one is added automatically when they differ).
+    """
+
+
+class PqmfPretransformConfig(ConfigModel):
+    """
+    A pseudo-quadrature mirror filter bank splitting audio into frequency bands.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["pqmf"]
+    """
+    Selects the PQMF pretransform (PQMFPretransform).
+    """
+    config: PqmfPretransformParams
+    enable_grad: bool | None = False
+    """
+    Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
+    """
+
+
+class PqmfPretransformParams(ConfigModel):
+    """
+    Arguments of PQMFPretransform.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    attenuation: Annotated[float | None, Field(gt=0.0)] = 100
+    """
+    Stop-band attenuation in dB (usually 80 to 120).
+    """
+    num_bands: Annotated[int | None, Field(ge=1)] = 16
+    """
+    Number of frequency bands; a power of 2.
+    """
+    channels: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Audio channels.
+    """
+
+
+class PretransformConditionerConfig(ConfigModel):
+    """
+    Audio encoded by a pretransform (the model's, or its own): output [batch, channels, frames], for input-concat conditioning. Its output width must equal the pretransform's encoded channels.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: str
+    """
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    """
+    type: Literal["pretransform"]
+    """
+    Selects the pretransform conditioner.
+    """
+    config: PretransformConditionerParams
+
+
+class PretransformConditionerParams(ConfigModel):
+    """
+    Arguments of models/conditioners.py PretransformConditioner, and the keys the builder pops before calling it.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    output_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
+    """
+    sample_rate: Annotated[int, Field(ge=1)]
+    """
+    Sample rate of the audio given to this conditioner (popped by the builder; required).
+    """
+    use_model_pretransform: bool | None = False
+    """
+    Encode with the model's own pretransform (model.pretransform must exist) instead of pretransform_config.
+    """
+    pretransform_config: Annotated[
+        AutoencoderPretransformConfig | WaveletPretransformConfig | PqmfPretransformConfig | DacPretrainedPretransformConfig | AudiocraftPretrainedPretransformConfig | PatchedPretransformConfig | None,
+        Field(discriminator="type", title="PretransformConfig"),
+    ] = None
+    """
+    The pretransform that encodes the audio; required unless use_model_pretransform is true, and not allowed when it is (it would reach the conditioner: TypeError).
+    """
+    pretransform_ckpt_path: Annotated[str | None, Field(min_length=1)] = None
+    """
+    Local checkpoint loaded into the pretransform at construction (load_ckpt_state_dict); omit it rather than setting null (null reaches the conditioner: TypeError).
+    """
+    save_pretransform: bool | None = False
+    """
+    Register the pretransform as a submodule, so its weights are saved with (and trained with) the model.
+    """
+
+
+class QuantizerDropout(RootModel[float]):
+    root: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    """
+    Share of each training batch that uses a random number of codebooks (false/true count as 0/1).
+    """
+
+
+class Rate(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class Ratio(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class ResidualVqParams(ConfigModel):
+    """
+    Arguments of vector_quantize_pytorch.ResidualVQ (1.14.41), and through it of every VectorQuantize. `in_place_codebook_optimizer` (a callable) cannot be expressed in JSON.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    dim: Annotated[int | None, Field(ge=1)] = 128
+    """
+    Width of the quantized vectors: the encoder's output channels (rvq) or half of them (rvq_vae).
+    """
+    num_quantizers: Annotated[int | None, Field(ge=1)] = 8
+    """
+    Number of residual quantizers (tokens per frame).
+    """
+    codebook_size: Annotated[int | None, Field(ge=1)] = 1024
+    """
+    Entries per codebook.
+    """
+    codebook_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Codebook width; when it differs from dim, ResidualVQ projects in and out.
+    """
+    shared_codebook: bool | None = False
+    """
+    All quantizers share the first one's codebook.
+    """
+    heads: Annotated[int | None, Field(ge=1, le=1)] = 1
+    """
+    ResidualVQ asserts a single head.
+    """
+    quantize_dropout: bool | None = False
+    """
+    Randomly drop the later quantizers during training (needs num_quantizers > 1).
+    """
+    quantize_dropout_cutoff_index: Annotated[int | None, Field(ge=0)] = 0
+    """
+    First quantizer that may be dropped.
+    """
+    quantize_dropout_multiple_of: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Drop quantizers in groups of this size.
+    """
+    accept_image_fmap: Literal[False] = False
+    """
+    Must stay false: the bottleneck feeds (batch, time, channels) sequences.
+    """
+    separate_codebook_per_head: bool | None = False
+    """
+    One codebook per head (a single head here).
+    """
+    decay: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.99
+    """
+    EMA decay of the codebooks (stable-audio-tools default; the library's is 0.8).
+    """
+    eps: Annotated[float | None, Field(gt=0.0)] = 1e-05
+    """
+    Epsilon of the EMA updates.
+    """
+    freeze_codebook: bool | None = False
+    """
+    Stored by VectorQuantize; freezing is requested per forward call.
+    """
+    kmeans_init: bool | None = True
+    """
+    Initialise the codebooks with k-means on the first batch (stable-audio-tools default; the library's is false).
+    """
+    kmeans_iters: Annotated[int | None, Field(ge=0)] = 50
+    """
+    k-means iterations (stable-audio-tools default; the library's is 10).
+    """
+    sync_kmeans: bool | None = True
+    """
+    Synchronise k-means across processes.
+    """
+    use_cosine_sim: bool | None = False
+    """
+    Cosine-similarity codebooks instead of Euclidean.
+    """
+    layernorm_after_project_in: bool | None = False
+    """
+    LayerNorm after the input projection of each quantizer (inside ResidualVQ the quantizers never project, so it has no effect).
+    """
+    threshold_ema_dead_code: Annotated[float | None, Field(ge=0.0)] = 2
+    """
+    Replace codes whose EMA cluster size falls below this (stable-audio-tools default; the library's is 0).
+    """
+    channel_last: Literal[True] = True
+    """
+    Must stay true: the bottleneck feeds (batch, time, channels) sequences.
+    """
+    commitment_weight: Annotated[float | None, Field(ge=0.0)] = 1.0
+    """
+    Weight of the commitment loss.
+    """
+    commitment_use_cross_entropy_loss: bool | None = False
+    """
+    Cross-entropy commitment loss instead of MSE.
+    """
+    orthogonal_reg_weight: Annotated[float | None, Field(ge=0.0)] = 0.0
+    """
+    Weight of the orthogonal codebook regulariser (> 0 makes the codebook learnable).
+    """
+    orthogonal_reg_active_codes_only: bool | None = False
+    """
+    Regularise only the codes used in the batch.
+    """
+    orthogonal_reg_max_codes: Annotated[int | None, Field(ge=1)] = None
+    """
+    Cap on the codes the regulariser samples.
+    """
+    codebook_diversity_loss_weight: Annotated[float | None, Field(ge=0.0)] = 0.0
+    """
+    Weight of the codebook-diversity loss.
+    """
+    codebook_diversity_temperature: Annotated[float | None, Field(gt=0.0)] = 100.0
+    """
+    Temperature of the codebook-diversity loss.
+    """
+    stochastic_sample_codes: bool | None = False
+    """
+    Gumbel-sample codes during training.
+    """
+    sample_codebook_temp: Annotated[float | None, Field(ge=0.0)] = 1.0
+    """
+    Temperature of stochastic code sampling.
+    """
+    straight_through: bool | None = False
+    """
+    Straight-through Gumbel softmax.
+    """
+    distributed_replace_codes: bool | None = True
+    """
+    Replace dead codes consistently across processes.
+    """
+    reinmax: bool | None = False
+    """
+    ReinMax straight-through estimator (needs straight_through).
+    """
+    sync_codebook: bool | None = None
+    """
+    Synchronise codebooks across processes; null: when torch.distributed runs with more than one process.
+    """
+    sync_affine_param: bool | None = False
+    """
+    Synchronise the affine parameters across processes.
+    """
+    ema_update: bool | None = True
+    """
+    Update the codebooks by EMA (incompatible with learnable_codebook).
+    """
+    learnable_codebook: bool | None = False
+    """
+    Learn the codebooks by gradient (needs ema_update: false).
+    """
+    affine_param: bool | None = False
+    """
+    Learned affine re-parametrisation of the codebooks (Euclidean codebooks only).
+    """
+    affine_param_batch_decay: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.99
+    """
+    EMA decay of the batch statistics (affine_param).
+    """
+    affine_param_codebook_decay: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.9
+    """
+    EMA decay of the codebook statistics (affine_param).
+    """
+    sync_update_v: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0
+    """
+    Optimism of the synchronous update rule (> 0 needs learnable_codebook).
+    """
+
+
+class RvqBottleneckConfig(ConfigModel):
+    """
+    rvq bottleneck: residual vector quantization (vector_quantize_pytorch.ResidualVQ). `config` is required (may be {}); stable-audio-tools merges it over its own defaults
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["rvq"]
+    """
+    Selects the rvq bottleneck.
+    """
+    config: ResidualVqParams
+    requires_grad: bool | None = True
+    """
+    false freezes every bottleneck parameter.
+    """
+
+
+class RvqVaeBottleneckConfig(ConfigModel):
+    """
+    rvq_vae bottleneck: VAE sampling, then residual vector quantization (the encoder outputs 2 * dim channels). `config` is required (may be {}); stable-audio-tools merges it over its own defaults
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["rvq_vae"]
+    """
+    Selects the rvq_vae bottleneck.
+    """
+    config: ResidualVqParams
+    requires_grad: bool | None = True
+    """
+    false freezes every bottleneck parameter.
+    """
+
+
+class SISDRLossConfig(ConfigModel):
+    """
+    Keyword arguments of the scale-invariant signal-to-distortion ratio metric (SISDRLoss, training/losses/auraloss.py:637).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    zero_mean: bool | None = True
+    """
+    Remove the DC offset of both signals first.
+    """
+    eps: float | None = 1e-08
+    """
+    Small value for numerical stability.
+    """
+    reduction: Literal["mean", "sum"] | None = "mean"
+    """
+    How the metric is reduced over the batch.
+    """
+
+
+class STFTLossConfig(ConfigModel):
+    """
+    Keyword arguments of a single-resolution STFT loss (training/losses/auraloss.py:270).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    fft_size: Annotated[int | None, Field(ge=1)] = 1024
+    """
+    FFT size.
+    """
+    hop_size: Annotated[int | None, Field(ge=1)] = 256
+    """
+    Hop size.
+    """
+    win_length: Annotated[int | None, Field(ge=1)] = 1024
+    """
+    Window length.
+    """
+    window: Annotated[str | None, Field(examples=["hann_window", "hamming_window"])] = "hann_window"
+    """
+    Window function: a torch window (hann_window, hamming_window, ...) or a scipy.signal window name.
+    """
+    w_sc: float | None = 1.0
+    """
+    Weight of the spectral-convergence term.
+    """
+    w_log_mag: float | None = 1.0
+    """
+    Weight of the log-magnitude term.
+    """
+    w_lin_mag: float | None = 0.0
+    """
+    Weight of the linear-magnitude term.
+    """
+    w_phs: float | None = 0.0
+    """
+    Weight of the phase term.
+    """
+    sample_rate: Annotated[float | None, Field(gt=0.0)] = None
+    """
+    Sample rate in Hz; needed by `scale` and `perceptual_weighting` (not filled in from the top level here).
+    """
+    scale: Literal["mel", "chroma"] | None = None
+    """
+    Frequency scaling of the spectrograms (needs `sample_rate` and `n_bins`).
+    """
+    n_bins: Annotated[int | None, Field(ge=1)] = None
+    """
+    Number of mel or chroma bins (at most `fft_size`).
+    """
+    perceptual_weighting: bool | None = False
+    """
+    Apply an A-weighting pre-emphasis filter (needs `sample_rate`).
+    """
+    scale_invariance: bool | None = False
+    """
+    Optimally rescale the target magnitudes before comparing.
+    """
+    eps: float | None = 1e-08
+    """
+    Floor of the magnitudes, for numerical stability.
+    """
+    output: Literal["loss"] = "loss"
+    """
+    Return only the aggregate loss. ("full" returns a tuple, which validation cannot average.)
+    """
+    reduction: Literal["mean", "sum"] | None = "mean"
+    """
+    How the loss is reduced over the batch.
+    """
+    mag_distance: Literal["L1", "L2"] | None = "L1"
+    """
+    Distance of the magnitude terms.
+    """
+    device: str | None = None
+    """
+    Device to put the filterbank on.
+    """
+    retain_batch_dim: bool | None = False
+    """
+    Reduce every dimension but the batch.
+    """
+    log_eps: float | None = 0.0
+    """
+    Added to the magnitudes before the logarithm of the log-magnitude term.
+    """
+    log_fac: float | None = 1.0
+    """
+    Multiplies the magnitudes before the logarithm of the log-magnitude term.
+    """
+
+
+class SchedChainedScheduler(ConfigModel):
+    """
+    torch.optim.lr_scheduler.ChainedScheduler: Chains a list of learning rate schedulers.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["ChainedScheduler"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.ChainedScheduler
+    """
+    config: SchedChainedSchedulerConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.ChainedScheduler (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedChainedSchedulerConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.ChainedScheduler (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    optimizer: Annotated[None, Field(None)] = None
+    """
+    Wrapped optimizer. A JSON config can only leave it at its default.
+    """
+
+
+class SchedConstantLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.ConstantLR: Multiply the learning rate of each parameter group by a small constant factor.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["ConstantLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.ConstantLR
+    """
+    config: SchedConstantLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.ConstantLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedConstantLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.ConstantLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    factor: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.3333333333333333
+    """
+    The number we multiply learning rate until the milestone.
+    """
+    total_iters: int | None = 5
+    """
+    The number of steps that the scheduler multiplies the learning rate by the factor.
+    """
+    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    """
+    The index of the last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
+    """
+
+
+class SchedCosineAnnealingLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.CosineAnnealingLR: Set the learning rate of each parameter group using a cosine annealing schedule.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["CosineAnnealingLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.CosineAnnealingLR
+    """
+    config: SchedCosineAnnealingLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.CosineAnnealingLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedCosineAnnealingLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.CosineAnnealingLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    T_max: int
+    """
+    Maximum number of iterations.
+    """
+    eta_min: float | None = 0.0
+    """
+    Minimum learning rate.
+    """
+    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    """
+    The index of the last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
+    """
+
+
+class SchedCosineAnnealingWarmRestarts(ConfigModel):
+    """
+    torch.optim.lr_scheduler.CosineAnnealingWarmRestarts: Set the learning rate of each parameter group using a cosine annealing schedule.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["CosineAnnealingWarmRestarts"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts
+    """
+    config: SchedCosineAnnealingWarmRestartsConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.CosineAnnealingWarmRestarts (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedCosineAnnealingWarmRestartsConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.CosineAnnealingWarmRestarts (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    T_0: Annotated[int, Field(ge=1)]
+    """
+    Number of iterations until the first restart.
+    """
+    T_mult: Annotated[int | None, Field(ge=1)] = 1
+    """
+    A factor by which T_{i} increases after a restart.
+    """
+    eta_min: float | None = 0.0
+    """
+    Minimum learning rate.
+    """
+    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    """
+    The index of the last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
+    """
+
+
+class SchedCyclicLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.CyclicLR: Sets the learning rate of each parameter group according to cyclical learning rate policy (CLR).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["CyclicLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.CyclicLR
+    """
+    config: SchedCyclicLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.CyclicLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedCyclicLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.CyclicLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    base_lr: float | BaseLr
+    """
+    Initial learning rate which is the lower boundary in the cycle for each parameter group.
+    """
+    max_lr: float | MaxLr
+    """
+    Upper learning rate boundaries in the cycle for each parameter group.
+    """
+    step_size_up: int | None = 2000
+    """
+    Number of training iterations in the increasing half of a cycle.
+    """
+    step_size_down: int | None = None
+    """
+    Number of training iterations in the decreasing half of a cycle.
+    """
+    mode: Literal["triangular", "triangular2", "exp_range"] | None = "triangular"
+    """
+    One of {triangular, triangular2, exp_range}.
+    """
+    gamma: float | None = 1.0
+    """
+    Constant in 'exp_range' scaling function: gamma**(cycle iterations).
+    """
+    scale_fn: Annotated[None, Field(None)] = None
+    """
+    Custom scaling policy defined by a single argument lambda function, where 0 <= scale_fn(x) <= 1 for all x >= 0. A JSON config can only leave it at its default.
+    """
+    scale_mode: Literal["cycle", "iterations"] | None = "cycle"
+    """
+    {'cycle', 'iterations'}.
+    """
+    cycle_momentum: bool | None = True
+    """
+    If `True`, momentum is cycled inversely to learning rate between 'base_momentum' and 'max_momentum'.
+    """
+    base_momentum: float | None = 0.8
+    """
+    Lower momentum boundaries in the cycle for each parameter group.
+    """
+    max_momentum: float | None = 0.9
+    """
+    Upper momentum boundaries in the cycle for each parameter group.
+    """
+    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    """
+    The index of the last batch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
+    """
+
+
+class SchedExponentialLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.ExponentialLR: Decays the learning rate of each parameter group by gamma every epoch.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["ExponentialLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.ExponentialLR
+    """
+    config: SchedExponentialLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.ExponentialLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedExponentialLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.ExponentialLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    gamma: float
+    """
+    Multiplicative factor of learning rate decay.
+    """
+    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    """
+    The index of last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
+    """
+
+
+class SchedInverseLR(ConfigModel):
+    """
+    stable_audio_tools.training.utils.InverseLR: Implements an inverse decay learning rate schedule with an optional exponential warmup.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["InverseLR"]
+    """
+    LR scheduler class: stable_audio_tools.training.utils.InverseLR
+    """
+    config: SchedInverseLRConfig
+    """
+    Keyword arguments of stable_audio_tools.training.utils.InverseLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedInverseLRConfig(ConfigModel):
+    """
+    Keyword arguments of stable_audio_tools.training.utils.InverseLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    inv_gamma: float | None = 1.0
+    """
+    Inverse multiplicative factor of learning rate decay.
+    """
+    power: float | None = 1.0
+    """
+    Exponential factor of learning rate decay.
+    """
+    warmup: float | None = 0.0
+    """
+    Exponential warmup factor (0 <= warmup < 1, 0 to disable).
+    """
+    final_lr: float | None = 0.0
+    """
+    The final learning rate.
+    """
+    last_epoch: int | None = -1
+    """
+    The index of last epoch.
+    """
+    verbose: bool | None = False
+    """
+    If `True`, prints a message to stdout for each update.
+    """
+
+
+class SchedLRScheduler(ConfigModel):
+    """
+    torch.optim.lr_scheduler.LRScheduler: Adjusts the learning rate during optimization.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["LRScheduler"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.LRScheduler
+    """
+    config: SchedLRSchedulerConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.LRScheduler (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedLRSchedulerConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.LRScheduler (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    last_epoch: int | None = -1
+    """
+    The index of the last epoch.
+    """
+
+
+class SchedLambdaLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.LambdaLR: Sets the initial learning rate.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["LambdaLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.LambdaLR
+    """
+    config: SchedLambdaLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.LambdaLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedLambdaLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.LambdaLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    last_epoch: int | None = -1
+    """
+    The index of last epoch.
+    """
+
+
+class SchedLinearLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.LinearLR: Decays the learning rate of each parameter group by linearly changing small multiplicative factor.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["LinearLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.LinearLR
+    """
+    config: SchedLinearLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.LinearLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedLinearLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.LinearLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    start_factor: Annotated[float | None, Field(gt=0.0, le=1.0)] = 0.3333333333333333
+    """
+    The number we multiply learning rate in the first epoch.
+    """
+    end_factor: Annotated[float | None, Field(ge=0.0, le=1.0)] = 1.0
+    """
+    The number we multiply learning rate at the end of linear changing process.
+    """
+    total_iters: int | None = 5
+    """
+    The number of iterations that multiplicative factor reaches to 1.
+    """
+    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    """
+    The index of the last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
+    """
+
+
+class SchedMultiStepLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.MultiStepLR: Decays the learning rate of each parameter group by gamma once the number of epoch reaches one of the milestones.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["MultiStepLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.MultiStepLR
+    """
+    config: SchedMultiStepLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.MultiStepLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedMultiStepLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.MultiStepLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    milestones: list[int]
+    """
+    List of epoch indices.
+    """
+    gamma: float | None = 0.1
+    """
+    Multiplicative factor of learning rate decay.
+    """
+    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    """
+    The index of last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
+    """
+
+
+class SchedMultiplicativeLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.MultiplicativeLR: Multiply the learning rate of each parameter group by the factor given in the specified function.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["MultiplicativeLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.MultiplicativeLR
+    """
+    config: SchedMultiplicativeLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.MultiplicativeLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedMultiplicativeLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.MultiplicativeLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    last_epoch: int | None = -1
+    """
+    The index of last epoch.
+    """
+
+
+class SchedOneCycleLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.OneCycleLR: Sets the learning rate of each parameter group according to the 1cycle learning rate policy.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["OneCycleLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.OneCycleLR
+    """
+    config: SchedOneCycleLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.OneCycleLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedOneCycleLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.OneCycleLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    max_lr: float | MaxLr
+    """
+    Upper learning rate boundaries in the cycle for each parameter group.
+    """
+    total_steps: Annotated[int | None, Field(ge=1)] = None
+    """
+    The total number of steps in the cycle.
+    """
+    epochs: Annotated[int | None, Field(ge=1)] = None
+    """
+    The number of epochs to train for.
+    """
+    steps_per_epoch: Annotated[int | None, Field(ge=1)] = None
+    """
+    The number of steps per epoch to train for.
+    """
+    pct_start: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.3
+    """
+    The percentage of the cycle (in number of steps) spent increasing the learning rate.
+    """
+    anneal_strategy: Literal["cos", "linear"] | None = "cos"
+    """
+    {'cos', 'linear'} Specifies the annealing strategy: "cos" for cosine annealing, "linear" for linear annealing.
+    """
+    cycle_momentum: bool | None = True
+    """
+    If `True`, momentum is cycled inversely to learning rate between 'base_momentum' and 'max_momentum'.
+    """
+    base_momentum: Annotated[float | BaseMomentum | None, Field(validate_default=True)] = 0.85
+    """
+    Lower momentum boundaries in the cycle for each parameter group.
+    """
+    max_momentum: Annotated[float | MaxMomentum | None, Field(validate_default=True)] = 0.95
+    """
+    Upper momentum boundaries in the cycle for each parameter group.
+    """
+    div_factor: float | None = 25.0
+    """
+    Determines the initial learning rate via initial_lr = max_lr/div_factor.
+    """
+    final_div_factor: float | None = 10000.0
+    """
+    Determines the minimum learning rate via min_lr = initial_lr/final_div_factor.
+    """
+    three_phase: bool | None = False
+    """
+    If `True`, use a third phase of the schedule to annihilate the learning rate according to 'final_div_factor' instead of modifying the second phase (the first two phases will be symmetrical about the step indicated by 'pct_start').
+    """
+    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    """
+    The index of the last batch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
+    """
+
+
+class SchedPolynomialLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.PolynomialLR: Decays the learning rate of each parameter group using a polynomial function in the given total_iters.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["PolynomialLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.PolynomialLR
+    """
+    config: SchedPolynomialLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.PolynomialLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedPolynomialLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.PolynomialLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    total_iters: int | None = 5
+    """
+    The number of steps that the scheduler decays the learning rate.
+    """
+    power: float | None = 1.0
+    """
+    The power of the polynomial.
+    """
+    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    """
+    The index of the last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
+    """
+
+
+class SchedReduceLROnPlateau(ConfigModel):
+    """
+    torch.optim.lr_scheduler.ReduceLROnPlateau: Reduce learning rate when a metric has stopped improving.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["ReduceLROnPlateau"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.ReduceLROnPlateau
+    """
+    config: SchedReduceLROnPlateauConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.ReduceLROnPlateau (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedReduceLROnPlateauConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.ReduceLROnPlateau (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    mode: Literal["min", "max"] | None = "min"
+    """
+    One of `min`, `max`.
+    """
+    factor: float | None = 0.1
+    """
+    Factor by which the learning rate will be reduced.
+    """
+    patience: int | None = 10
+    """
+    The number of allowed epochs with no improvement after which the learning rate will be reduced.
+    """
+    threshold: float | None = 0.0001
+    """
+    Threshold for measuring the new optimum, to only focus on significant changes.
+    """
+    threshold_mode: Literal["rel", "abs"] | None = "rel"
+    """
+    One of `rel`, `abs`.
+    """
+    cooldown: int | None = 0
+    """
+    Number of epochs to wait before resuming normal operation after lr has been reduced.
+    """
+    min_lr: list[float] | float | None = 0
+    """
+    A scalar or a list of scalars.
+    """
+    eps: float | None = 1e-08
+    """
+    Minimal decay applied to lr.
+    """
+
+
+class SchedSequentialLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.SequentialLR: Contains a list of schedulers expected to be called sequentially during the optimization process.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["SequentialLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.SequentialLR
+    """
+    config: SchedSequentialLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.SequentialLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedSequentialLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.SequentialLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    milestones: list[int]
+    """
+    List of integers that reflects milestone points.
+    """
+    last_epoch: int | None = -1
+    """
+    The index of last epoch.
+    """
+
+
+class SchedStepLR(ConfigModel):
+    """
+    torch.optim.lr_scheduler.StepLR: Decays the learning rate of each parameter group by gamma every step_size epochs.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["StepLR"]
+    """
+    LR scheduler class: torch.optim.lr_scheduler.StepLR
+    """
+    config: SchedStepLRConfig
+    """
+    Keyword arguments of torch.optim.lr_scheduler.StepLR (the optimizer is passed by stable-audio-tools).
+    """
+
+
+class SchedStepLRConfig(ConfigModel):
+    """
+    Keyword arguments of torch.optim.lr_scheduler.StepLR (the optimizer is passed by stable-audio-tools).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    step_size: int
+    """
+    Period of learning rate decay.
+    """
+    gamma: float | None = 0.1
+    """
+    Multiplicative factor of learning rate decay.
+    """
+    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    """
+    The index of last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
+    """
+
+
+class SeanetActivationParams(ConfigModel):
+    """
+    Keyword arguments of the activation class. Every key must be a parameter of the chosen activation (TypeError at construction otherwise); note that the default `{"alpha": 1.0}` only fits ELU and CELU.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    alpha: float | None = 1.0
+    """
+    ELU / CELU: the alpha value.
+    """
+    inplace: bool | None = False
+    """
+    Compute the activation in place.
+    """
+    negative_slope: float | None = 0.01
+    """
+    LeakyReLU: slope for negative inputs.
+    """
+    lower: float | None = 0.125
+    """
+    RReLU: lower bound of the random slope; at most `upper`.
+    """
+    upper: float | None = 0.3333333333333333
+    """
+    RReLU: upper bound of the random slope.
+    """
+    min_val: float | None = -1.0
+    """
+    Hardtanh: lower end of the linear region; less than `max_val`.
+    """
+    max_val: float | None = 1.0
+    """
+    Hardtanh: upper end of the linear region.
+    """
+    min_value: float | None = None
+    """
+    Hardtanh: deprecated alias of `min_val` (overrides it).
+    """
+    max_value: float | None = None
+    """
+    Hardtanh: deprecated alias of `max_val` (overrides it).
+    """
+    approximate: Literal["none", "tanh"] | None = "none"
+    """
+    GELU: `none` (exact) or the `tanh` approximation.
+    """
+    lambd: Annotated[float | None, Field(ge=0.0)] = 0.5
+    """
+    Hardshrink / Softshrink: the shrinkage threshold.
+    """
+    beta: float | None = 1.0
+    """
+    Softplus: the beta value.
+    """
+    threshold: float | None = 20.0
+    """
+    Softplus: above this the function is linear (default 20). Threshold: the threshold (required).
+    """
+    value: float | None = None
+    """
+    Threshold: the value that replaces inputs at or below the threshold (required).
+    """
+    num_parameters: Annotated[int | None, Field(ge=1)] = 1
+    """
+    PReLU: number of learned slopes. Only 1 works: SEANet's layers have different channel counts, so any other value fails at the first forward.
+    """
+    init: float | None = 0.25
+    """
+    PReLU: initial slope.
+    """
+    dim: int | None = None
+    """
+    Softmax / Softmin / LogSoftmax: the dimension to normalise (null: inferred, with a warning).
+    """
+
+
+class SeanetDecoderConfig(ConfigModel):
+    """
+    The SEANet decoder (encodec.modules.SEANetDecoder).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["seanet"]
+    """
+    Selects the SEANet decoder (encodec.modules.SEANetDecoder).
+    """
+    config: SeanetDecoderParams
+    requires_grad: bool | None = True
+    """
+    false freezes every decoder parameter.
+    """
+    soft_clip: bool | None = False
+    """
+    Apply tanh to the decoded audio. Read from the decoder dict by the autoencoder builder (a `soft_clip` next to `decoder` in the model section is ignored); diffusion_autoencoder ignores it.
+    """
+
+
+class SeanetDecoderParams(ConfigModel):
+    """
+    Arguments of encodec.modules.SEANetDecoder.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    channels: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Audio channels written by the last convolution.
+    """
+    dimension: Annotated[int | None, Field(ge=1)] = 128
+    """
+    Input (latent) channels of the decoder.
+    """
+    n_filters: Annotated[int | None, Field(ge=1)] = 32
+    """
+    Base width: channels after the first convolution, doubled at every stride.
+    """
+    n_residual_layers: Annotated[int | None, Field(ge=0)] = 1
+    """
+    Residual blocks per stride (dilations dilation_base**j).
+    """
+    ratios: Annotated[list[Ratio] | None, Field(validate_default=True)] = [8, 5, 4, 2]
+    """
+    Upsampling strides, in the order the decoder applies them; their product is the hop length.
+    """
+    activation: Annotated[
+        Literal["CELU", "ELU", "GELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "RReLU", "SELU", "SiLU", "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold"] | None,
+        Field(title="SeanetActivation"),
+    ] = "ELU"
+    """
+    Name of a torch.nn activation class; SEANet builds it with `getattr(torch.nn, name)(**params)`. GLU is left out: it halves the time axis and the first forward fails.
+    """
+    activation_params: Annotated[SeanetActivationParams | None, Field(validate_default=True)] = {"alpha": 1.0}
+    final_activation: Literal["CELU", "ELU", "GELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "RReLU", "SELU", "SiLU", "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold"] | None = (
+        None
+    )
+    """
+    An activation after the last convolution (a torch.nn class name); null for none.
+    """
+    final_activation_params: SeanetActivationParams | None = None
+    """
+    Keyword arguments of final_activation (null: none).
+    """
+    norm: Annotated[
+        Literal["none", "weight_norm", "spectral_norm", "time_layer_norm", "time_group_norm"] | None,
+        Field(title="SeanetNorm"),
+    ] = "weight_norm"
+    """
+    Normalisation of every SEANet convolution. `layer_norm` is left out: encodec 0.1.1's ConvLayerNorm returns None and the first forward fails. `time_layer_norm` adds nothing in encodec 0.1.1.
+    """
+    norm_params: Annotated[SeanetNormParams | None, Field(validate_default=True)] = {}
+    kernel_size: Annotated[int | None, Field(ge=1)] = 7
+    """
+    Kernel size of the first convolution.
+    """
+    last_kernel_size: Annotated[int | None, Field(ge=1)] = 7
+    """
+    Kernel size of the last convolution.
+    """
+    residual_kernel_size: Annotated[int | None, Field(ge=1)] = 3
+    """
+    Kernel size inside the residual blocks.
+    """
+    dilation_base: Annotated[int | None, Field(ge=1)] = 2
+    """
+    Dilation growth per residual block.
+    """
+    causal: bool | None = False
+    """
+    Use causal (left) padding.
+    """
+    pad_mode: Annotated[
+        Literal["reflect", "constant", "replicate", "circular"] | None, Field(title="SeanetPadMode")
+    ] = "reflect"
+    """
+    Padding mode of the convolutions (torch.nn.functional.pad); other strings fail at the first forward.
+    """
+    true_skip: bool | None = False
+    """
+    Identity skip connections in the residual blocks instead of 1x1 convolutions.
+    """
+    compress: Annotated[int | None, Field(ge=1)] = 2
+    """
+    Channel reduction inside the residual blocks (hidden = channels // compress); at most n_filters.
+    """
+    lstm: Annotated[int | None, Field(ge=0)] = 2
+    """
+    Number of LSTM layers (0: none).
+    """
+    trim_right_ratio: Annotated[float | None, Field(ge=0.0, le=1.0)] = 1.0
+    """
+    Causal decoders: share of the transposed-convolution padding trimmed on the right; must stay 1.0 unless causal.
+    """
+
+
+class SeanetEncoderConfig(ConfigModel):
+    """
+    EnCodec's SEANet encoder (encodec 0.1.1 SEANetEncoder).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["seanet"]
+    """
+    Selects the SEANet encoder (encodec.modules.SEANetEncoder).
+    """
+    config: SeanetEncoderParams
+    requires_grad: bool | None = True
+    """
+    false freezes every encoder parameter.
+    """
+
+
+class SeanetEncoderParams(ConfigModel):
+    """
+    Arguments of encodec.modules.SEANetEncoder.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    channels: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Audio channels: read by the first convolution.
+    """
+    dimension: Annotated[int | None, Field(ge=1)] = 128
+    """
+    Output (latent) channels of the encoder.
+    """
+    n_filters: Annotated[int | None, Field(ge=1)] = 32
+    """
+    Base width: channels after the first convolution, doubled at every stride.
+    """
+    n_residual_layers: Annotated[int | None, Field(ge=0)] = 1
+    """
+    Residual blocks per stride (dilations dilation_base**j).
+    """
+    ratios: Annotated[list[Ratio] | None, Field(validate_default=True)] = [2, 2, 2, 2, 2]
+    """
+    Downsampling strides, in the order the encoder applies them; their product is the hop length. stable-audio-tools reads it with the default [2, 2, 2, 2, 2], reverses it and writes the reversed list back into the config dict before SEANet reverses it again (building twice from one dict flips it); SEANet's own default [8, 5, 4, 2] is never used.
+    """
+    activation: Annotated[
+        Literal["CELU", "ELU", "GELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "RReLU", "SELU", "SiLU", "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold"] | None,
+        Field(title="SeanetActivation"),
+    ] = "ELU"
+    """
+    Name of a torch.nn activation class; SEANet builds it with `getattr(torch.nn, name)(**params)`. GLU is left out: it halves the time axis and the first forward fails.
+    """
+    activation_params: Annotated[SeanetActivationParams | None, Field(validate_default=True)] = {"alpha": 1.0}
+    norm: Annotated[
+        Literal["none", "weight_norm", "spectral_norm", "time_layer_norm", "time_group_norm"] | None,
+        Field(title="SeanetNorm"),
+    ] = "weight_norm"
+    """
+    Normalisation of every SEANet convolution. `layer_norm` is left out: encodec 0.1.1's ConvLayerNorm returns None and the first forward fails. `time_layer_norm` adds nothing in encodec 0.1.1.
+    """
+    norm_params: Annotated[SeanetNormParams | None, Field(validate_default=True)] = {}
+    kernel_size: Annotated[int | None, Field(ge=1)] = 7
+    """
+    Kernel size of the first convolution.
+    """
+    last_kernel_size: Annotated[int | None, Field(ge=1)] = 7
+    """
+    Kernel size of the last convolution.
+    """
+    residual_kernel_size: Annotated[int | None, Field(ge=1)] = 3
+    """
+    Kernel size inside the residual blocks.
+    """
+    dilation_base: Annotated[int | None, Field(ge=1)] = 2
+    """
+    Dilation growth per residual block.
+    """
+    causal: bool | None = False
+    """
+    Use causal (left) padding.
+    """
+    pad_mode: Annotated[
+        Literal["reflect", "constant", "replicate", "circular"] | None, Field(title="SeanetPadMode")
+    ] = "reflect"
+    """
+    Padding mode of the convolutions (torch.nn.functional.pad); other strings fail at the first forward.
+    """
+    true_skip: bool | None = False
+    """
+    Identity skip connections in the residual blocks instead of 1x1 convolutions.
+    """
+    compress: Annotated[int | None, Field(ge=1)] = 2
+    """
+    Channel reduction inside the residual blocks (hidden = channels // compress); at most n_filters.
+    """
+    lstm: Annotated[int | None, Field(ge=0)] = 2
+    """
+    Number of LSTM layers (0: none).
+    """
+
+
+class SeanetNormParams(ConfigModel):
+    """
+    Keyword arguments of the normalisation module: torch.nn.GroupNorm for `time_group_norm`; ignored by the other norms.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    eps: Annotated[float | None, Field(gt=0.0)] = 1e-05
+    """
+    Added to the variance for numerical stability.
+    """
+    affine: bool | None = True
+    """
+    time_group_norm: learn a per-channel scale and shift.
+    """
+
+
+class SlidingWindowItem(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class SourceMixConditionerConfig(ConfigModel):
+    """
+    Several audio sources, each encoded by a pretransform and projected by its own 1x1 convolution, summed: output [batch, output_dim, frames]. Its output width must differ from the pretransform's encoded channels.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: str
+    """
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    """
+    type: Literal["source_mix"]
+    """
+    Selects the source_mix conditioner.
+    """
+    config: SourceMixConditionerParams
+
+
+class SourceMixConditionerParams(ConfigModel):
+    """
+    Arguments of models/conditioners.py SourceMixConditioner, and the keys the builder pops before calling it.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    output_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
+    """
+    sample_rate: Annotated[int, Field(ge=1)]
+    """
+    Sample rate of the audio given to this conditioner (popped by the builder; required).
+    """
+    use_model_pretransform: bool | None = False
+    """
+    Encode with the model's own pretransform (model.pretransform must exist) instead of pretransform_config.
+    """
+    pretransform_config: Annotated[
+        AutoencoderPretransformConfig | WaveletPretransformConfig | PqmfPretransformConfig | DacPretrainedPretransformConfig | AudiocraftPretrainedPretransformConfig | PatchedPretransformConfig | None,
+        Field(discriminator="type", title="PretransformConfig"),
+    ] = None
+    """
+    The pretransform that encodes the audio; required unless use_model_pretransform is true, and not allowed when it is (it would reach the conditioner: TypeError).
+    """
+    pretransform_ckpt_path: Annotated[str | None, Field(min_length=1)] = None
+    """
+    Local checkpoint loaded into the pretransform at construction (load_ckpt_state_dict); omit it rather than setting null (null reaches the conditioner: TypeError).
+    """
+    save_pretransform: bool | None = False
+    """
+    Register the pretransform as a submodule, so its weights are saved with (and trained with) the model.
+    """
+    source_keys: list[str] | None = []
+    """
+    Keys of the sources in the conditioner's metadata dict; one projection each.
+    """
+    pre_encoded: bool | None = False
+    """
+    The sources are latents already (not encoded again).
+    """
+    allow_null_source: bool | None = False
+    """
+    Use a learned null source when an item has none of the sources (needs source_length).
+    """
+    source_length: Annotated[int | None, Field(ge=1)] = None
+    """
+    Frames of the learned null source (required with allow_null_source).
+    """
+
+
+class SpectralLossConfig(ConfigModel):
+    """
+    Multi-resolution STFT reconstruction loss: sum-and-difference plus left/right losses for stereo autoencoders, a plain multi-resolution loss otherwise.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Annotated[str | None, Field(examples=["mrstft"])] = None
+    """
+    Never read by stable-audio-tools (upstream configs write "mrstft").
+    """
+    config: MultiResolutionSTFTLossConfig
+    weights: SpectralLossWeights
+    decay: float | None = 1.0
+    """
+    Multiply the loss weight by this factor after every step (1 keeps it constant).
+    """
+
+
+class SpectralLossWeights(ConfigModel):
+    """
+    Weight of the spectral loss.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    mrstft: float
+    """
+    Weight of the multi-resolution STFT loss (the left and right losses of a stereo model get half of it each).
+    """
+
+
+class Stride(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class StrideItem(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class T5ConditionerConfig(ConfigModel):
+    """
+    A frozen (unless enable_grad) T5 text encoder: output [batch, max_length, output_dim]. Construction downloads the tokenizer and the encoder from the Hugging Face hub (transformers from_pretrained).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    id: str
+    """
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    """
+    type: Literal["t5"]
+    """
+    Selects the t5 conditioner.
+    """
+    config: T5ConditionerParams
+
+
+class T5ConditionerParams(ConfigModel):
+    """
+    Arguments of models/conditioners.py T5Conditioner.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    output_dim: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
+    """
+    t5_model_name: (
+        Literal[
+            "t5-small",
+            "t5-base",
+            "t5-large",
+            "t5-3b",
+            "t5-11b",
+            "google/flan-t5-small",
+            "google/flan-t5-base",
+            "google/flan-t5-large",
+            "google/flan-t5-xl",
+            "google/flan-t5-xxl",
+            "google/t5-v1_1-xl",
+            "google/t5-v1_1-xxl",
+        ]
+        | None
+    ) = "t5-base"
+    """
+    The T5 checkpoint (T5Conditioner.T5_MODELS; any other name fails an assertion). Its width (512 to 4096) is projected to output_dim when they differ.
+    """
+    max_length: Annotated[int | None, Field(ge=1)] = 128
+    """
+    Tokens per prompt: longer prompts are truncated, shorter ones padded.
+    """
+    enable_grad: bool | None = False
+    """
+    Fine-tune the T5 encoder (it becomes a registered, trainable submodule).
+    """
+    project_out: bool | None = False
+    """
+    Always add a linear output projection, even when the encoder width equals output_dim (one is added automatically when they differ).
+    """
+
+
+class TaaeDecoderConfig(ConfigModel):
+    """
+    The TAAE decoder (TAAEDecoder).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["taae"]
+    """
+    Selects the TAAE decoder (TAAEDecoder).
+    """
+    config: TaaeDecoderParams
+    requires_grad: bool | None = True
+    """
+    false freezes every decoder parameter.
+    """
+    soft_clip: bool | None = False
+    """
+    Apply tanh to the decoded audio. Read from the decoder dict by the autoencoder builder (a `soft_clip` next to `decoder` in the model section is ignored); diffusion_autoencoder ignores it.
+    """
+
+
+class TaaeDecoderParams(ConfigModel):
+    """
+    Arguments of TAAEDecoder (its **kwargs reach TAAEBlock, which takes no further keys).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    out_channels: Annotated[int | None, Field(ge=1)] = 2
+    """
+    Audio channels written.
+    """
+    channels: Annotated[int | None, Field(ge=1)] = 128
+    """
+    Base width; block i has channels * c_mults[i] channels.
+    """
+    latent_dim: Annotated[int | None, Field(ge=1)] = 32
+    """
+    Input (latent) channels.
+    """
+    c_mults: Annotated[list[CMult] | None, Field(validate_default=True)] = [1, 2, 4, 8]
+    """
+    Channel multiplier of each block.
+    """
+    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 4, 8, 8]
+    """
+    Stride of each block; at least len(c_mults) entries.
+    """
+    transformer_depths: Annotated[list[TransformerDepth] | None, Field(validate_default=True)] = [3, 3, 3, 3]
+    """
+    Transformer layers in each block; at least len(c_mults) entries.
+    """
+    use_snake: bool | None = False
+    """
+    Snake activations instead of none.
+    """
+    sliding_window: Annotated[
+        list[SlidingWindowItem] | None, Field(max_length=2, min_length=2, validate_default=True)
+    ] = [63, 64]
+    """
+    Left and right sliding-window attention extent.
+    """
+    checkpointing: bool | None = False
+    """
+    Gradient checkpointing in every block.
+    """
+    conformer: bool | None = False
+    """
+    Conformer modules in the transformer layers.
+    """
+    layer_scale: bool | None = True
+    """
+    Layer scale in the transformer layers (else zero-initialised outputs).
+    """
+    use_dilated_conv: bool | None = False
+    """
+    Dilated residual units around each resampling convolution.
+    """
+
+
+class TaaeEncoderConfig(ConfigModel):
+    """
+    The transformer autoencoder (TAAE) encoder: Oobleck-style blocks with transformers.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["taae"]
+    """
+    Selects the TAAE encoder (TAAEEncoder).
+    """
+    config: TaaeEncoderParams
+    requires_grad: bool | None = True
+    """
+    false freezes every encoder parameter.
+    """
+
+
+class TaaeEncoderParams(ConfigModel):
+    """
+    Arguments of TAAEEncoder (its **kwargs reach TAAEBlock, which takes no further keys).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    in_channels: Annotated[int | None, Field(ge=1)] = 2
+    """
+    Audio channels read.
+    """
+    channels: Annotated[int | None, Field(ge=1)] = 128
+    """
+    Base width; block i has channels * c_mults[i] channels.
+    """
+    latent_dim: Annotated[int | None, Field(ge=1)] = 32
+    """
+    Output (latent) channels.
+    """
+    c_mults: Annotated[list[CMult] | None, Field(validate_default=True)] = [1, 2, 4, 8]
+    """
+    Channel multiplier of each block.
+    """
+    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 4, 8, 8]
+    """
+    Stride of each block; at least len(c_mults) entries.
+    """
+    transformer_depths: Annotated[list[TransformerDepth] | None, Field(validate_default=True)] = [3, 3, 3, 3]
+    """
+    Transformer layers in each block; at least len(c_mults) entries.
+    """
+    use_snake: bool | None = False
+    """
+    Snake activations instead of none.
+    """
+    sliding_window: Annotated[
+        list[SlidingWindowItem] | None, Field(max_length=2, min_length=2, validate_default=True)
+    ] = [63, 64]
+    """
+    Left and right sliding-window attention extent.
+    """
+    checkpointing: bool | None = False
+    """
+    Gradient checkpointing in every block.
+    """
+    conformer: bool | None = False
+    """
+    Conformer modules in the transformer layers.
+    """
+    layer_scale: bool | None = True
+    """
+    Layer scale in the transformer layers (else zero-initialised outputs).
+    """
+    use_dilated_conv: bool | None = False
+    """
+    Dilated residual units around each resampling convolution.
+    """
+
+
+class TanhBottleneckConfig(ConfigModel):
+    """
+    tanh bottleneck: scale * tanh(x / scale)
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["tanh"]
+    """
+    Selects the tanh bottleneck.
+    """
+    config: Annotated[TanhBottleneckParams | None, Field(validate_default=True)] = {}
+    requires_grad: bool | None = True
+    """
+    false freezes every bottleneck parameter.
+    """
+
+
+class TanhBottleneckParams(ConfigModel):
+    """
+    Arguments of TanhBottleneck.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    scale: Annotated[float | None, Field(gt=0.0)] = 1.0
+    """
+    Soft-clipping range of the latents.
+    """
+
+
+class TfSlidingWindow1Item(RootModel[int]):
+    root: Annotated[int, Field(ge=-1)]
+
+
+class TfSlidingWindow1(RootModel[list[TfSlidingWindow1Item]]):
+    root: Annotated[list[TfSlidingWindow1Item], Field(max_length=2, min_length=2)] = None
+    """
+    Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
+    """
+
+
+class TimeLossConfig(ConfigModel):
+    """
+    Time-domain reconstruction losses (training/autoencoders.py:226-238); a weight of 0 disables each.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Annotated[str | None, Field(examples=["l1"])] = None
+    """
+    Never read by stable-audio-tools (upstream configs write "l1").
     """
     config: dict[str, Any] | None = None
     """
-    Constructor arguments.
+    Never read by stable-audio-tools.
+    """
+    weights: TimeLossWeights
+    decay: float | None = 1.0
+    """
+    Multiply the loss weights by this factor after every step (1 keeps them constant).
     """
 
 
-class TrainingConfig(ConfigModel):
+class TimeLossWeights(ConfigModel):
     """
-    The `training` section: read by create_training_wrapper_from_config and create_demo_callback_from_config, never by the model builders.
+    Weights of the time-domain losses; an absent or non-positive weight disables that loss.
     """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    l1: float | None = None
+    """
+    Weight of the L1 distance between input and reconstruction.
+    """
+    l2: float | None = None
+    """
+    Weight of the mean squared error between input and reconstruction.
+    """
+
+
+class TimestepSamplerOptions(ConfigModel):
+    """
+    Parameters of the `log_snr` timestep sampler (training/diffusion.py:262-264).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    mean_logsnr: float | None = -1.2
+    """
+    Mean of the normal distribution of log-SNR values.
+    """
+    std_logsnr: float | None = 2.0
+    """
+    Standard deviation of the normal distribution of log-SNR values.
+    """
+
+
+class TrainingConfig(
+    RootModel[
+        AutoencoderTrainingConfig
+        | DiffusionUncondTrainingConfig
+        | DiffusionCondTrainingConfig
+        | DiffusionCondInpaintTrainingConfig
+        | DiffusionAutoencoderTrainingConfig
+        | LmTrainingConfig
+    ]
+):
+    root: Annotated[
+        AutoencoderTrainingConfig | DiffusionUncondTrainingConfig | DiffusionCondTrainingConfig | DiffusionCondInpaintTrainingConfig | DiffusionAutoencoderTrainingConfig | LmTrainingConfig,
+        Field(title="TrainingConfig"),
+    ]
+    """
+    The `training` section: read by create_training_wrapper_from_config and create_demo_callback_from_config (training/factory.py), never by the model builders. Its schema depends on `model_type`; this is any of them.
+    """
+
+
+class TrainingOptimizerConfig(ConfigModel):
+    """
+    One entry of `optimizer_configs`: an optimizer and, optionally, its learning-rate scheduler (create_optimizer_from_config / create_scheduler_from_config, training/utils.py:62-98).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    optimizer: Annotated[
+        OptimAdafactor | OptimAdadelta | OptimAdagrad | OptimAdam | OptimAdamax | OptimAdamW | OptimASGD | OptimLBFGS | OptimMuon | OptimNAdam | OptimOptimizer | OptimRAdam | OptimRMSprop | OptimRprop | OptimSGD | OptimSparseAdam | OptimFusedAdam,
+        Field(discriminator="type", title="TorchOptimizer"),
+    ]
+    """
+    The optimizer: `type` is a torch.optim class name (or FusedAdam), `config` its keyword arguments.
+    """
+    scheduler: Annotated[
+        SchedLambdaLR | SchedMultiplicativeLR | SchedStepLR | SchedMultiStepLR | SchedConstantLR | SchedLinearLR | SchedExponentialLR | SchedSequentialLR | SchedCosineAnnealingLR | SchedChainedScheduler | SchedReduceLROnPlateau | SchedCyclicLR | SchedCosineAnnealingWarmRestarts | SchedOneCycleLR | SchedPolynomialLR | SchedLRScheduler | SchedInverseLR | None,
+        Field(discriminator="type", title="TorchLRScheduler"),
+    ] = None
+    """
+    The learning-rate scheduler, stepped after every optimizer step: `type` is a torch.optim.lr_scheduler class name (or InverseLR), `config` its keyword arguments.
+    """
+
+
+class TransformerAttentionKwargs(ConfigModel):
+    """
+    Keyword arguments of every attention layer (models/transformer.py Attention). dim, dim_heads, dim_context, causal and zero_init_output are set by the block.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    qk_norm: Literal["l2", "ln", "dyt", "none"] | None = "none"
+    """
+    Normalisation of queries and keys: l2 (cosine-similarity attention), ln (LayerNorm), dyt (DynamicTanh) or none.
+    """
+    differential: bool | None = False
+    """
+    Differential attention: a second attention map is subtracted from the first.
+    """
+    feat_scale: bool | None = False
+    """
+    Learned re-weighting of the mean (DC) and high-frequency parts of the attention output.
+    """
+
+
+class TransformerDepth(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class TransformerFeedForwardKwargs(ConfigModel):
+    """
+    Keyword arguments of every feed-forward layer (models/transformer.py FeedForward). dim and zero_init_output are set by the block.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    dim_out: Annotated[int | None, Field(ge=1)] = None
+    """
+    Output width of the feed-forward branch; null keeps the block width. Any other width breaks the residual connection at the first forward.
+    """
+    mult: Annotated[float | None, Field(gt=0.0)] = 4
+    """
+    Hidden width = int(block width x mult).
+    """
+    no_bias: bool | None = False
+    """
+    Linear and convolution layers without bias.
+    """
+    glu: bool | None = True
+    """
+    Gated (SwiGLU) input projection.
+    """
+    use_conv: bool | None = False
+    """
+    Convolutions instead of linear layers (for the output layer, and for the input layer when glu is false).
+    """
+    conv_kernel_size: Annotated[int | None, Field(ge=1)] = 3
+    """
+    Kernel size of those convolutions; it must be odd (an even size changes the sequence length and breaks the residual connection).
+    """
+
+
+class TransformerNormKwargs(ConfigModel):
+    """
+    Keyword arguments of every LayerNorm of the blocks (models/transformer.py LayerNorm); dim is set by the block.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    bias: bool | None = False
+    """
+    A learned bias in every LayerNorm.
+    """
+    fix_scale: bool | None = False
+    """
+    A fixed (not learned) scale of 1 in every LayerNorm.
+    """
+    force_fp32: bool | None = False
+    """
+    Compute every LayerNorm in float32.
+    """
+    eps: Annotated[float | None, Field(gt=0.0)] = 1e-05
+    """
+    LayerNorm epsilon.
+    """
+
+
+class TransformerRules(RootModel[Any]):
+    root: Any
+    """
+    Cross-field rules shared by the configs that pass keyword arguments to ContinuousTransformer (DiT and LM backbones); `embed_dim` is the transformer width.
+    """
+
+
+class UNet1dConfig(ConfigModel):
+    """
+    Keyword arguments of models/adp.py UNet1d (from audio-diffusion-pytorch) for the adp_uncond_1d backbone of diffusion_uncond and the adp_1d backbone of diffusion_cond and diffusion_autoencoder. Unknown keys fail UNet1d's 'Unknown arguments' assertion (unknown attention_* keys: TypeError).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    in_channels: Annotated[int, Field(ge=1)]
+    """
+    Channels of the signal the U-Net denoises: the pretransform's latent width, or the audio channels without a pretransform.
+    """
+    channels: Annotated[int, Field(ge=1)]
+    """
+    Base width: level i of the U-Net is channels x multipliers[i] wide.
+    """
+    multipliers: Annotated[list[UnetMultiplier], Field(min_length=1)]
+    """
+    Width multiplier of every level; the U-Net has len(multipliers) - 1 down- and upsampling levels.
+    """
+    factors: list[UnetFactor]
+    """
+    Downsampling factor of every level (len(multipliers) - 1 entries); the denoised sequence length must be divisible by their product.
+    """
+    num_blocks: list[UnetNumBlock]
+    """
+    Resnet blocks of every level (len(multipliers) - 1 entries).
+    """
+    attentions: Annotated[list[UnetAttention], Field(min_length=1)]
+    """
+    Transformer blocks of every level (at least len(multipliers) - 1 entries); the last entry also sets the bottleneck's. A level with attention must be a multiple of 32 wide (GroupNorm of 32 groups).
+    """
+    patch_size: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Frames folded into channels at the input: channels x multipliers[0] must be divisible by it, and so must the denoised sequence length.
+    """
+    resnet_groups: Annotated[int | None, Field(ge=1)] = 8
+    """
+    GroupNorm groups of every resnet block: every level width (with its input-concat channels) must be divisible by it.
+    """
+    use_context_time: bool | None = True
+    """
+    Condition every block on the diffusion time through a learned Fourier embedding (channels must be even).
+    """
+    kernel_multiplier_downsample: Annotated[int | None, Field(ge=0, multiple_of=2)] = 2
+    """
+    Kernel size of the downsampling convolutions = factor x this + 1; must be even.
+    """
+    use_nearest_upsample: bool | None = False
+    """
+    Upsample by nearest-neighbour repetition and a convolution instead of a transposed convolution.
+    """
+    use_skip_scale: bool | None = True
+    """
+    Scale the skip connections by 1/sqrt(2).
+    """
+    use_stft: bool | None = False
+    """
+    Run the U-Net on an STFT of the signal (stft_num_fft is then required).
+    """
+    use_stft_context: bool | None = False
+    """
+    Also take the STFT of the input-concat channels (with use_stft).
+    """
+    out_channels: Annotated[int | None, Field(ge=1)] = None
+    """
+    Output channels; null means in_channels. A diffusion model must output what it denoises, so any other value fails at the first training step.
+    """
+    context_features: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of the global conditioning (the global conditioners' outputs, concatenated). Null makes the U-Net ignore global conditioning silently.
+    """
+    context_features_multiplier: Annotated[int | None, Field(ge=1)] = 4
+    """
+    Width of the time and global-feature mapping = channels x this.
+    """
+    context_channels: list[UnetContextChannel] | None = None
+    """
+    Input-concat channels per level; the first non-zero entry receives the input-concat conditioning. Null makes the U-Net ignore input-concat conditioning silently.
+    """
+    context_embedding_features: Annotated[int | None, Field(ge=1)] = None
+    """
+    Cross-attention width of the attention blocks. The adp_uncond_1d and adp_1d wrappers never pass cross-attention tokens, so with attention anywhere this fails at the first forward ('You must provide a context').
+    """
+    attention_heads: Annotated[int | None, Field(ge=1)] = None
+    """
+    Attention heads (features per head = level width // heads). attention_heads or attention_features is required when attentions has a non-zero entry.
+    """
+    attention_features: Annotated[int | None, Field(ge=1)] = None
+    """
+    Features per attention head (heads = level width // features).
+    """
+    attention_multiplier: Annotated[int | None, Field(ge=1)] = None
+    """
+    Feed-forward width multiplier of the attention blocks; required when attentions has a non-zero entry.
+    """
+    stft_num_fft: Annotated[int | None, Field(ge=1)] = 1023
+    """
+    FFT size of the STFT (with use_stft, which requires it).
+    """
+    stft_hop_length: Annotated[int | None, Field(ge=1)] = 256
+    """
+    Hop length of the STFT.
+    """
+    stft_window_length: Annotated[int | None, Field(ge=1)] = None
+    """
+    Window length of the STFT; null means stft_num_fft.
+    """
+    stft_length: Annotated[int | None, Field(ge=1)] = None
+    """
+    Signal length of the inverse STFT; null lets torch infer it.
+    """
+    stft_use_complex: bool | None = False
+    """
+    Represent the STFT by its real and imaginary parts instead of magnitude and phase.
+    """
+
+
+class UNetCFG1dConfig(ConfigModel):
+    """
+    Keyword arguments of models/adp.py UNetCFG1d (UNet1d with classifier-free guidance and cross-attention) for the adp_cfg_1d backbone of diffusion_cond: the UNet1d keys plus the cross-attention settings. Unknown keys fail UNet1d's 'Unknown arguments' assertion.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    context_embedding_max_length: Annotated[int, Field(ge=1)]
+    """
+    Most cross-attention tokens the model takes (a learned position embedding of this length is added to them): at least the tokens of all cross-attention conditioners (use_xattn_time adds a slot for its own token).
+    """
+    context_embedding_features: Annotated[int, Field(ge=1)]
+    """
+    Cross-attention width: must equal the output width of every cross-attention conditioner.
+    """
+    use_xattn_time: bool | None = False
+    """
+    Append the diffusion time as an extra cross-attention token (channels must be even).
+    """
+    in_channels: Annotated[int, Field(ge=1)]
+    """
+    Channels of the signal the U-Net denoises: the pretransform's latent width, or the audio channels without a pretransform.
+    """
+    channels: Annotated[int, Field(ge=1)]
+    """
+    Base width: level i of the U-Net is channels x multipliers[i] wide.
+    """
+    multipliers: Annotated[list[UnetMultiplier], Field(min_length=1)]
+    """
+    Width multiplier of every level; the U-Net has len(multipliers) - 1 down- and upsampling levels.
+    """
+    factors: list[UnetFactor]
+    """
+    Downsampling factor of every level (len(multipliers) - 1 entries); the denoised sequence length must be divisible by their product.
+    """
+    num_blocks: list[UnetNumBlock]
+    """
+    Resnet blocks of every level (len(multipliers) - 1 entries).
+    """
+    attentions: Annotated[list[UnetAttention], Field(min_length=1)]
+    """
+    Transformer blocks of every level (at least len(multipliers) - 1 entries); the last entry also sets the bottleneck's. A level with attention must be a multiple of 32 wide (GroupNorm of 32 groups).
+    """
+    patch_size: Annotated[int | None, Field(ge=1)] = 1
+    """
+    Frames folded into channels at the input: channels x multipliers[0] must be divisible by it, and so must the denoised sequence length.
+    """
+    resnet_groups: Annotated[int | None, Field(ge=1)] = 8
+    """
+    GroupNorm groups of every resnet block: every level width (with its input-concat channels) must be divisible by it.
+    """
+    use_context_time: bool | None = True
+    """
+    Condition every block on the diffusion time through a learned Fourier embedding (channels must be even).
+    """
+    kernel_multiplier_downsample: Annotated[int | None, Field(ge=0, multiple_of=2)] = 2
+    """
+    Kernel size of the downsampling convolutions = factor x this + 1; must be even.
+    """
+    use_nearest_upsample: bool | None = False
+    """
+    Upsample by nearest-neighbour repetition and a convolution instead of a transposed convolution.
+    """
+    use_skip_scale: bool | None = True
+    """
+    Scale the skip connections by 1/sqrt(2).
+    """
+    use_stft: bool | None = False
+    """
+    Run the U-Net on an STFT of the signal (stft_num_fft is then required).
+    """
+    use_stft_context: bool | None = False
+    """
+    Also take the STFT of the input-concat channels (with use_stft).
+    """
+    out_channels: Annotated[int | None, Field(ge=1)] = None
+    """
+    Output channels; null means in_channels. A diffusion model must output what it denoises, so any other value fails at the first training step.
+    """
+    context_features: Annotated[int | None, Field(ge=1)] = None
+    """
+    Width of the global conditioning (the global conditioners' outputs, concatenated). Null makes the U-Net ignore global conditioning silently.
+    """
+    context_features_multiplier: Annotated[int | None, Field(ge=1)] = 4
+    """
+    Width of the time and global-feature mapping = channels x this.
+    """
+    context_channels: list[UnetContextChannel] | None = None
+    """
+    Input-concat channels per level; the first non-zero entry receives the input-concat conditioning. Null makes the U-Net ignore input-concat conditioning silently.
+    """
+    attention_heads: Annotated[int | None, Field(ge=1)] = None
+    """
+    Attention heads (features per head = level width // heads). attention_heads or attention_features is required when attentions has a non-zero entry.
+    """
+    attention_features: Annotated[int | None, Field(ge=1)] = None
+    """
+    Features per attention head (heads = level width // features).
+    """
+    attention_multiplier: Annotated[int | None, Field(ge=1)] = None
+    """
+    Feed-forward width multiplier of the attention blocks; required when attentions has a non-zero entry.
+    """
+    stft_num_fft: Annotated[int | None, Field(ge=1)] = 1023
+    """
+    FFT size of the STFT (with use_stft, which requires it).
+    """
+    stft_hop_length: Annotated[int | None, Field(ge=1)] = 256
+    """
+    Hop length of the STFT.
+    """
+    stft_window_length: Annotated[int | None, Field(ge=1)] = None
+    """
+    Window length of the STFT; null means stft_num_fft.
+    """
+    stft_length: Annotated[int | None, Field(ge=1)] = None
+    """
+    Signal length of the inverse STFT; null lets torch infer it.
+    """
+    stft_use_complex: bool | None = False
+    """
+    Represent the STFT by its real and imaginary parts instead of magnitude and phase.
+    """
+
+
+class UNetRules(RootModel[Any]):
+    root: Any
+    """
+    Cross-field rules shared by the UNet1d and UNetCFG1d backbone configs (most of them fail at construction, several with an empty AssertionError).
+    """
+
+
+class UnetAttention(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class UnetContextChannel(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class UnetFactor(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class UnetMultiplier(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class UnetNumBlock(RootModel[int]):
+    root: Annotated[int, Field(ge=0)]
+
+
+class VaeBottleneckConfig(ConfigModel):
+    """
+    vae bottleneck: splits the encoder output into mean and scale and samples (training loss key 'kl'). The encoder's output channels must be even; the decoder gets half of them. It takes no config
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["vae"]
+    """
+    Selects the vae bottleneck.
+    """
+    requires_grad: bool | None = True
+    """
+    false freezes every bottleneck parameter.
+    """
+
+
+class WassersteinBottleneckConfig(ConfigModel):
+    """
+    wasserstein bottleneck: an MMD regulariser towards a Gaussian (training loss key 'mmd')
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["wasserstein"]
+    """
+    Selects the wasserstein bottleneck.
+    """
+    config: Annotated[WassersteinBottleneckParams | None, Field(validate_default=True)] = {}
+    requires_grad: bool | None = True
+    """
+    false freezes every bottleneck parameter.
+    """
+
+
+class WassersteinBottleneckParams(ConfigModel):
+    """
+    Arguments of WassersteinBottleneck.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    noise_augment_dim: Annotated[int | None, Field(ge=0)] = 0
+    """
+    Noise channels appended to the latents in decode() (the decoder's input is the encoder's output channels + noise_augment_dim).
+    """
+    bypass_mmd: bool | None = False
+    """
+    Report an MMD of 0 instead of computing it.
+    """
+    use_tanh: bool | None = False
+    """
+    Soft-clip the latents with tanh_scale * tanh(x / tanh_scale).
+    """
+    tanh_scale: Annotated[float | None, Field(gt=0.0)] = 5.0
+    """
+    Range of the tanh soft clipping.
+    """
+
+
+class WaveletPretransformConfig(ConfigModel):
+    """
+    A discrete wavelet transform: channels * 2**levels channels at 1/2**levels the length.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    type: Literal["wavelet"]
+    """
+    Selects the wavelet pretransform (WaveletPretransform).
+    """
+    config: WaveletPretransformParams
+    enable_grad: bool | None = False
+    """
+    Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
+    """
+
+
+class WaveletPretransformParams(ConfigModel):
+    """
+    The three keys the builder reads (others would be silently ignored).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    channels: Annotated[int, Field(ge=1)]
+    """
+    Audio channels.
+    """
+    levels: Annotated[int, Field(ge=0)]
+    """
+    Decomposition levels; the downsampling ratio is 2**levels.
+    """
+    wavelet: Literal["bior2.2", "bior2.4", "bior2.6", "bior2.8", "bior4.4", "bior6.8"]
+    """
+    PyWavelets biorthogonal wavelet; other wavelets fail the odd-filter-length assertion at construction.
+    """
+
+
+class WinLength(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+class WindowLength(RootModel[int]):
+    root: Annotated[int, Field(ge=1)]
+
+
+ArcConfig.model_rebuild()
+AutoencoderConfig.model_rebuild()
+AutoencoderModelConfig.model_rebuild()
+AutoencoderTrainingConfig.model_rebuild()
+ConditioningConfig.model_rebuild()
+DiffusionAutoencoderConfig.model_rebuild()
+DiffusionAutoencoderModelConfig.model_rebuild()
+DiffusionCondConfig.model_rebuild()
+DiffusionCondInpaintConfig.model_rebuild()
+DiffusionCondInpaintTrainingConfig.model_rebuild()
+DiffusionCondModelConfig.model_rebuild()
+DiffusionCondTrainingConfig.model_rebuild()
+DiffusionUncondConfig.model_rebuild()
+DiffusionUncondModelConfig.model_rebuild()
+HyperencoderConfig.model_rebuild()
+HyperencoderModelConfig.model_rebuild()
+LanguageModelConfig.model_rebuild()
+LmConfig.model_rebuild()
+PretransformConditionerConfig.model_rebuild()
+PretransformConditionerParams.model_rebuild()
+SourceMixConditionerConfig.model_rebuild()
+SourceMixConditionerParams.model_rebuild()

@@ -9,10 +9,1389 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from sat_config.rules_lib import get, ids, product
+from sat_config.rules_lib import activation_problem, audio_conditioner_problem, audio_in_channels, audio_out_channels, backbone_downsampling, bottleneck_in_channels, channel_source, cond_width, conditioners_using_model_pretransform, cross_attention_problem, cross_attention_tokens, decoder_expected_channels, decoder_in_channels, decoder_out_channels, describe_diffusion_width, describe_min_input_length, describe_pretransform, describe_tokens, diffusion_width, each_width_problem, encoder_downsampling, encoder_in_channels, encoder_out_channels, first_context_channels, get, head_layout_problem, ids, inpainting_ids, latent_chain, latent_channels, min_input_length, model_downsampling, noise_channels, norm_params_problem, pretransform_channels, pretransform_downsampling, pretransform_is_discrete, pretransform_num_quantizers, product, total_width_problem, undefined_ids, unet_attention_problem, unet_group_problem, unet_uses_attention
 
 Failure = tuple[tuple[Any, ...], str]
 
 
+def check_oobleck_encoder_strides_cover_c_mults(self: Any) -> Iterator[Failure]:
+    """oobleck_encoder.strides_cover_c_mults (#/$defs/OobleckEncoderParams)"""
+    if not (len(get(self, 'strides', [2, 4, 8, 8])) >= len(get(self, 'c_mults', [1, 2, 4, 8]))):
+        yield ('strides',), f"""strides has {len(get(self, 'strides', [2, 4, 8, 8]))} entries but c_mults has {len(get(self, 'c_mults', [1, 2, 4, 8]))}: there is one block per c_mults entry, each needs a stride (IndexError at construction)"""
+
+
+def check_seanet_encoder_activation_params(self: Any) -> Iterator[Failure]:
+    """seanet_encoder.activation_params (#/$defs/SeanetEncoderParams)"""
+    if not (activation_problem(get(self, 'activation', 'ELU'), self.get('activation_params', {'alpha': 1.0})) is None):
+        yield ('activation_params',), f"""{activation_problem(get(self, 'activation', 'ELU'), self.get('activation_params', {'alpha': 1.0}))}"""
+
+
+def check_seanet_encoder_norm_params(self: Any) -> Iterator[Failure]:
+    """seanet_encoder.norm_params (#/$defs/SeanetEncoderParams)"""
+    if not (norm_params_problem(get(self, 'norm', 'weight_norm'), get(self, 'norm_params', {})) is None):
+        yield ('norm_params',), f"""{norm_params_problem(get(self, 'norm', 'weight_norm'), get(self, 'norm_params', {}))}"""
+
+
+def check_seanet_encoder_group_norm_causal(self: Any) -> Iterator[Failure]:
+    """seanet_encoder.group_norm_causal (#/$defs/SeanetEncoderParams)"""
+    if not (not (get(self, 'norm') == 'time_group_norm' and get(self, 'causal', False))):
+        yield ('norm',), f"""norm 'time_group_norm' cannot be causal: encodec raises ValueError "GroupNorm doesn't support causal evaluation" at construction"""
+
+
+def check_seanet_encoder_compress(self: Any) -> Iterator[Failure]:
+    """seanet_encoder.compress (#/$defs/SeanetEncoderParams)"""
+    if not (get(self, 'n_residual_layers', 1) == 0 or len(get(self, 'ratios', [2, 2, 2, 2, 2])) == 0 or get(self, 'n_filters', 32) // get(self, 'compress', 2) >= 1):
+        yield ('compress',), f"""compress {get(self, 'compress', 2)} is larger than n_filters {get(self, 'n_filters', 32)}: the residual blocks get zero hidden channels: construction fails with weight_norm or spectral_norm (RuntimeError: cannot reshape tensor of 0 elements), the first forward with the other norms"""
+
+
+def check_oobleck_decoder_strides_cover_c_mults(self: Any) -> Iterator[Failure]:
+    """oobleck_decoder.strides_cover_c_mults (#/$defs/OobleckDecoderParams)"""
+    if not (len(get(self, 'strides', [2, 4, 8, 8])) >= len(get(self, 'c_mults', [1, 2, 4, 8]))):
+        yield ('strides',), f"""strides has {len(get(self, 'strides', [2, 4, 8, 8]))} entries but c_mults has {len(get(self, 'c_mults', [1, 2, 4, 8]))}: there is one block per c_mults entry, each needs a stride (IndexError at construction)"""
+
+
+def check_seanet_decoder_activation_params(self: Any) -> Iterator[Failure]:
+    """seanet_decoder.activation_params (#/$defs/SeanetDecoderParams)"""
+    if not (activation_problem(get(self, 'activation', 'ELU'), self.get('activation_params', {'alpha': 1.0})) is None):
+        yield ('activation_params',), f"""{activation_problem(get(self, 'activation', 'ELU'), self.get('activation_params', {'alpha': 1.0}))}"""
+
+
+def check_seanet_decoder_norm_params(self: Any) -> Iterator[Failure]:
+    """seanet_decoder.norm_params (#/$defs/SeanetDecoderParams)"""
+    if not (norm_params_problem(get(self, 'norm', 'weight_norm'), get(self, 'norm_params', {})) is None):
+        yield ('norm_params',), f"""{norm_params_problem(get(self, 'norm', 'weight_norm'), get(self, 'norm_params', {}))}"""
+
+
+def check_seanet_decoder_group_norm_causal(self: Any) -> Iterator[Failure]:
+    """seanet_decoder.group_norm_causal (#/$defs/SeanetDecoderParams)"""
+    if not (not (get(self, 'norm') == 'time_group_norm' and get(self, 'causal', False))):
+        yield ('norm',), f"""norm 'time_group_norm' cannot be causal: encodec raises ValueError "GroupNorm doesn't support causal evaluation" at construction"""
+
+
+def check_seanet_decoder_compress(self: Any) -> Iterator[Failure]:
+    """seanet_decoder.compress (#/$defs/SeanetDecoderParams)"""
+    if not (get(self, 'n_residual_layers', 1) == 0 or len(get(self, 'ratios', [8, 5, 4, 2])) == 0 or get(self, 'n_filters', 32) // get(self, 'compress', 2) >= 1):
+        yield ('compress',), f"""compress {get(self, 'compress', 2)} is larger than n_filters {get(self, 'n_filters', 32)}: the residual blocks get zero hidden channels: construction fails with weight_norm or spectral_norm (RuntimeError: cannot reshape tensor of 0 elements), the first forward with the other norms"""
+
+
+def check_seanet_decoder_final_activation_params(self: Any) -> Iterator[Failure]:
+    """seanet_decoder.final_activation_params (#/$defs/SeanetDecoderParams)"""
+    if not (get(self, 'final_activation') is not None):
+        return
+    if not (activation_problem(self['final_activation'], get(self, 'final_activation_params', {})) is None):
+        yield ('final_activation_params',), f"""{activation_problem(self['final_activation'], get(self, 'final_activation_params', {}))}"""
+
+
+def check_seanet_decoder_final_activation_params_unused(self: Any) -> Iterator[Failure]:
+    """seanet_decoder.final_activation_params_unused (#/$defs/SeanetDecoderParams)"""
+    if not (get(self, 'final_activation') is None):
+        return
+    if not (not get(self, 'final_activation_params')):
+        yield ('final_activation_params',), f"""final_activation_params is ignored without a final_activation"""
+
+
+def check_seanet_decoder_trim_right_ratio(self: Any) -> Iterator[Failure]:
+    """seanet_decoder.trim_right_ratio (#/$defs/SeanetDecoderParams)"""
+    if not (get(self, 'causal', False) or get(self, 'trim_right_ratio', 1.0) == 1.0):
+        yield ('trim_right_ratio',), f"""trim_right_ratio {self['trim_right_ratio']} needs causal: true (encodec asserts "`trim_right_ratio` != 1.0 only makes sense for causal convolutions" at construction)"""
+
+
+def check_dac_decoder_channels(self: Any) -> Iterator[Failure]:
+    """dac_decoder.channels (#/$defs/DacDecoderParams)"""
+    if not (get(self, 'channels') // 2 ** len(get(self, 'rates')) >= 1):
+        yield ('channels',), f"""channels {self['channels']} is halved {len(self['rates'])} times (once per rate) and reaches 0: construction fails (RuntimeError: cannot reshape tensor of 0 elements)"""
+
+
+def check_residual_vq_learnable_codebook(self: Any) -> Iterator[Failure]:
+    """residual_vq.learnable_codebook (#/$defs/ResidualVqParams)"""
+    if not (not (get(self, 'learnable_codebook', False) and self.get('ema_update', True))):
+        yield ('learnable_codebook',), f"""learnable_codebook needs ema_update: false (VectorQuantize asserts 'learnable codebook not compatible with EMA update' at construction)"""
+
+
+def check_residual_vq_sync_update_v(self: Any) -> Iterator[Failure]:
+    """residual_vq.sync_update_v (#/$defs/ResidualVqParams)"""
+    if not (get(self, 'sync_update_v', 0) == 0 or get(self, 'learnable_codebook', False)):
+        yield ('sync_update_v',), f"""sync_update_v > 0 needs learnable_codebook: true (VectorQuantize asserts 'learnable codebook must be turned on' at construction)"""
+
+
+def check_residual_vq_affine_param(self: Any) -> Iterator[Failure]:
+    """residual_vq.affine_param (#/$defs/ResidualVqParams)"""
+    if not (not (get(self, 'affine_param', False) and get(self, 'use_cosine_sim', False))):
+        yield ('affine_param',), f"""affine_param cannot be combined with use_cosine_sim (VectorQuantize asserts 'affine param is only compatible with euclidean codebook' at construction)"""
+
+
+def check_residual_vq_reinmax(self: Any) -> Iterator[Failure]:
+    """residual_vq.reinmax (#/$defs/ResidualVqParams)"""
+    if not (not get(self, 'reinmax', False) or get(self, 'straight_through', False)):
+        yield ('reinmax',), f"""reinmax needs straight_through: true (every quantization asserts 'reinmax can only be turned on if using straight through gumbel softmax', so the first encode fails)"""
+
+
+def check_dac_rvq_codebook_dim(self: Any) -> Iterator[Failure]:
+    """dac_rvq.codebook_dim (#/$defs/DacRvqBottleneckParams)"""
+    if not (not isinstance(get(self, 'codebook_dim'), list) or len(self['codebook_dim']) == self['n_codebooks']):
+        yield ('codebook_dim',), f"""codebook_dim lists {len(self['codebook_dim'])} widths for {self['n_codebooks']} codebooks: fewer is an IndexError at construction, extra entries are silently ignored"""
+
+
+def check_dac_rvq_vae_codebook_dim(self: Any) -> Iterator[Failure]:
+    """dac_rvq_vae.codebook_dim (#/$defs/DacRvqVaeBottleneckParams)"""
+    if not (not isinstance(get(self, 'codebook_dim'), list) or len(self['codebook_dim']) == self['n_codebooks']):
+        yield ('codebook_dim',), f"""codebook_dim lists {len(self['codebook_dim'])} widths for {self['n_codebooks']} codebooks: fewer is an IndexError at construction, extra entries are silently ignored"""
+
+
+def check_fsq_keep_num_codebooks_dim(self: Any) -> Iterator[Failure]:
+    """fsq.keep_num_codebooks_dim (#/$defs/FsqBottleneckParams)"""
+    if not ((self['keep_num_codebooks_dim'] if get(self, 'keep_num_codebooks_dim') is not None else get(self, 'num_codebooks', 1) > 1) is True):
+        yield ('keep_num_codebooks_dim',), f"""{'keep_num_codebooks_dim: false with num_codebooks > 1 fails an assertion in FSQ at construction' if get(self, 'num_codebooks', 1) > 1 else 'keep_num_codebooks_dim must be true with a single codebook: without it FSQBottleneck.encode fails at the first encode (EinopsError on the b n q -> b q n rearrange)'}"""
+
+
+def check_dithered_fsq_levels(self: Any) -> Iterator[Failure]:
+    """dithered_fsq.levels (#/$defs/DitheredFsqBottleneckParams)"""
+    if not (not isinstance(get(self, 'levels'), list) or len(self['levels']) == self['dim']):
+        yield ('levels',), f"""levels lists {len(self['levels'])} entries but dim is {self['dim']}: DitheredFSQBottleneck raises ValueError 'Length of levels list ({len(self['levels'])}) must match dim ({self['dim']}).' at construction"""
+
+
+def check_pqmf_num_bands(self: Any) -> Iterator[Failure]:
+    """pqmf.num_bands (#/$defs/PqmfPretransformParams)"""
+    if not (isinstance(get(self, 'num_bands'), int)):
+        return
+    if not (self['num_bands'] & (self['num_bands'] - 1) == 0):
+        yield ('num_bands',), f"""num_bands {self['num_bands']} is not a power of 2 (PQMF asserts it at construction)"""
+
+
+def check_dac_pretrained_bitrate(self: Any) -> Iterator[Failure]:
+    """dac_pretrained.bitrate (#/$defs/DacPretrainedPretransformParams)"""
+    if not (get(self, 'model_bitrate', '8kbps') != '16kbps' or get(self, 'model_type', '44khz') == '44khz'):
+        yield ('model_bitrate',), f"""DAC publishes 16kbps weights only for 44khz: dac.utils.download raises KeyError ('{self['model_type']}', '16kbps') at construction"""
+
+
+def check_autoencoder_vae_input(self: Any) -> Iterator[Failure]:
+    """autoencoder.vae_input (#/$defs/AutoencoderModelConfig)"""
+    if not (get(self, 'bottleneck.type') == 'vae' and encoder_out_channels(self.get('encoder')) is not None):
+        return
+    if not ((encoder_out_channels(self.get('encoder')) or 0) % 2 == 0):
+        yield ('bottleneck', 'type'), f"""the vae bottleneck splits the encoder output into mean and scale halves, but the {get(self, 'encoder.type')} encoder outputs {encoder_out_channels(self.get('encoder'))} channels, an odd number: the first encode fails with a shape error"""
+
+
+def check_autoencoder_bottleneck_dim(self: Any) -> Iterator[Failure]:
+    """autoencoder.bottleneck_dim (#/$defs/AutoencoderModelConfig)"""
+    if not (get(self, 'bottleneck.type') in ('rvq', 'rvq_vae', 'fsq', 'dithered_fsq') and encoder_out_channels(self.get('encoder')) is not None and bottleneck_in_channels(self['bottleneck']) is not None):
+        return
+    if not (bottleneck_in_channels(self['bottleneck']) == encoder_out_channels(self.get('encoder'))):
+        yield ('bottleneck', 'config', 'dim'), f"""the {self['bottleneck']['type']} bottleneck takes {bottleneck_in_channels(self['bottleneck'])} input channels ({ {'rvq': 'config.dim', 'rvq_vae': '2 x config.dim', 'fsq': 'config.dim, or len(levels) x num_codebooks', 'dithered_fsq': 'dim x num_codebooks'}[self['bottleneck']['type']] }) but the {get(self, 'encoder.type')} encoder outputs {encoder_out_channels(self.get('encoder'))}: the first encode fails with a shape error"""
+
+
+def check_autoencoder_bottleneck_input_dim(self: Any) -> Iterator[Failure]:
+    """autoencoder.bottleneck_input_dim (#/$defs/AutoencoderModelConfig)"""
+    if not (get(self, 'bottleneck.type') in ('dac_rvq', 'dac_rvq_vae') and encoder_out_channels(self.get('encoder')) is not None and bottleneck_in_channels(self['bottleneck']) is not None):
+        return
+    if not (bottleneck_in_channels(self['bottleneck']) == encoder_out_channels(self.get('encoder'))):
+        yield ('bottleneck', 'config', 'input_dim'), f"""the {self['bottleneck']['type']} bottleneck takes {bottleneck_in_channels(self['bottleneck'])} input channels ({'2 x ' if self['bottleneck']['type'] == 'dac_rvq_vae' else ''}config.input_dim, default 512) but the {get(self, 'encoder.type')} encoder outputs {encoder_out_channels(self.get('encoder'))}: the first encode fails with a shape error"""
+
+
+def check_autoencoder_decoder_latent_dim(self: Any) -> Iterator[Failure]:
+    """autoencoder.decoder_latent_dim (#/$defs/AutoencoderModelConfig)"""
+    if not (get(self, 'decoder.type') in ('oobleck', 'dac', 'taae') and decoder_expected_channels(self) is not None and decoder_in_channels(self['decoder']) is not None):
+        return
+    if not (decoder_in_channels(self['decoder']) == decoder_expected_channels(self)):
+        yield ('decoder', 'config', 'latent_dim'), f"""decoder.config.latent_dim is {decoder_in_channels(self['decoder'])} but the decoder receives {decoder_expected_channels(self)} channels ({latent_chain(self)}): the decoder's first layer fails at the first decode (RuntimeError: expected input to have {decoder_in_channels(self['decoder'])} channels)"""
+
+
+def check_autoencoder_decoder_dimension(self: Any) -> Iterator[Failure]:
+    """autoencoder.decoder_dimension (#/$defs/AutoencoderModelConfig)"""
+    if not (get(self, 'decoder.type') in ('seanet',) and decoder_expected_channels(self) is not None and decoder_in_channels(self['decoder']) is not None):
+        return
+    if not (decoder_in_channels(self['decoder']) == decoder_expected_channels(self)):
+        yield ('decoder', 'config', 'dimension'), f"""decoder.config.dimension is {decoder_in_channels(self['decoder'])} but the decoder receives {decoder_expected_channels(self)} channels ({latent_chain(self)}): the decoder's first layer fails at the first decode (RuntimeError: expected input to have {decoder_in_channels(self['decoder'])} channels)"""
+
+
+def check_autoencoder_decoder_in_channels(self: Any) -> Iterator[Failure]:
+    """autoencoder.decoder_in_channels (#/$defs/AutoencoderModelConfig)"""
+    if not (get(self, 'decoder.type') in ('local_attn',) and decoder_expected_channels(self) is not None and decoder_in_channels(self['decoder']) is not None):
+        return
+    if not (decoder_in_channels(self['decoder']) == decoder_expected_channels(self)):
+        yield ('decoder', 'config', 'in_channels'), f"""decoder.config.in_channels is {decoder_in_channels(self['decoder'])} but the decoder receives {decoder_expected_channels(self)} channels ({latent_chain(self)}): the decoder's first layer fails at the first decode (RuntimeError: expected input to have {decoder_in_channels(self['decoder'])} channels)"""
+
+
+def check_autoencoder_latent_dim(self: Any) -> Iterator[Failure]:
+    """autoencoder.latent_dim (#/$defs/AutoencoderModelConfig)"""
+    if not (isinstance(get(self, 'latent_dim'), int) and latent_channels(self) is not None):
+        return
+    if not (self['latent_dim'] == latent_channels(self)):
+        yield ('latent_dim',), f"""latent_dim is {self['latent_dim']} but the latents are {latent_channels(self)} channels wide ({latent_chain(self)}): stable-audio-tools only stores latent_dim, so a model using this autoencoder as its pretransform is sized wrongly (encoded_channels) and chunked encoding fails with a shape error"""
+
+
+def check_autoencoder_downsampling_ratio(self: Any) -> Iterator[Failure]:
+    """autoencoder.downsampling_ratio (#/$defs/AutoencoderModelConfig)"""
+    if not (isinstance(get(self, 'downsampling_ratio'), int) and model_downsampling(self) is not None):
+        return
+    if not (self['downsampling_ratio'] == model_downsampling(self)):
+        yield ('downsampling_ratio',), f"""downsampling_ratio is {self['downsampling_ratio']} but the {get(self, 'encoder.type')} encoder's strides multiply to {encoder_downsampling(self['encoder'])}{'' if self.get('pretransform') is None else ' and the pretransform downsamples by ' + str(pretransform_downsampling(self['pretransform']))}: stable-audio-tools never checks it, but sizes latent lengths, padding and chunked encoding/decoding from it (chunking then fails with shape errors)"""
+
+
+def check_autoencoder_encoder_in_channels(self: Any) -> Iterator[Failure]:
+    """autoencoder.encoder_in_channels (#/$defs/AutoencoderModelConfig)"""
+    if not (get(self, 'encoder.type') != 'seanet' and audio_in_channels(self) is not None and encoder_in_channels(self['encoder']) is not None):
+        return
+    if not (encoder_in_channels(self['encoder']) == audio_in_channels(self)):
+        yield ('encoder', 'config', 'in_channels'), f"""the {get(self, 'encoder.type')} encoder reads {encoder_in_channels(self['encoder'])} channels but is fed {audio_in_channels(self)} ({channel_source(self, 'in_channels')}): its first layer fails at the first encode"""
+
+
+def check_autoencoder_encoder_seanet_channels(self: Any) -> Iterator[Failure]:
+    """autoencoder.encoder_seanet_channels (#/$defs/AutoencoderModelConfig)"""
+    if not (get(self, 'encoder.type') == 'seanet' and audio_in_channels(self) is not None and encoder_in_channels(self['encoder']) is not None):
+        return
+    if not (encoder_in_channels(self['encoder']) == audio_in_channels(self)):
+        yield ('encoder', 'config', 'channels'), f"""the {get(self, 'encoder.type')} encoder reads {encoder_in_channels(self['encoder'])} channels but is fed {audio_in_channels(self)} ({channel_source(self, 'in_channels')}): its first layer fails at the first encode"""
+
+
+def check_autoencoder_decoder_out_channels(self: Any) -> Iterator[Failure]:
+    """autoencoder.decoder_out_channels (#/$defs/AutoencoderModelConfig)"""
+    if not (get(self, 'decoder.type') != 'seanet' and audio_out_channels(self) is not None and decoder_out_channels(self['decoder']) is not None):
+        return
+    if not (decoder_out_channels(self['decoder']) == audio_out_channels(self)):
+        yield ('decoder', 'config', 'out_channels'), f"""the {get(self, 'decoder.type')} decoder writes {decoder_out_channels(self['decoder'])} channels but {channel_source(self, 'out_channels')} is {audio_out_channels(self)}: {'the pretransform decodes the wrong number of channels' if self.get('pretransform') is not None else 'training sizes its losses and discriminator for ' + str(audio_out_channels(self)) + ' channels (the stereo loss asserts on other widths), and chunked decoding copies into a buffer of that width (a shape error, or silent broadcasting of a single channel)'}"""
+
+
+def check_autoencoder_decoder_seanet_channels(self: Any) -> Iterator[Failure]:
+    """autoencoder.decoder_seanet_channels (#/$defs/AutoencoderModelConfig)"""
+    if not (get(self, 'decoder.type') == 'seanet' and audio_out_channels(self) is not None and decoder_out_channels(self['decoder']) is not None):
+        return
+    if not (decoder_out_channels(self['decoder']) == audio_out_channels(self)):
+        yield ('decoder', 'config', 'channels'), f"""the {get(self, 'decoder.type')} decoder writes {decoder_out_channels(self['decoder'])} channels but {channel_source(self, 'out_channels')} is {audio_out_channels(self)}: {'the pretransform decodes the wrong number of channels' if self.get('pretransform') is not None else 'training sizes its losses and discriminator for ' + str(audio_out_channels(self)) + ' channels (the stereo loss asserts on other widths), and chunked decoding copies into a buffer of that width (a shape error, or silent broadcasting of a single channel)'}"""
+
+
+def check_training_autoencoder_learning_rate_or_optimizers(self: Any) -> Iterator[Failure]:
+    """training.autoencoder.learning_rate_or_optimizers (#/$defs/AutoencoderTrainingConfig)"""
+    if not (get(self, 'learning_rate') is not None or get(self, 'optimizer_configs') is not None):
+        yield ('learning_rate',), f"""give learning_rate or optimizer_configs: without either, upstream builds AdamW(lr=None), which fails when training starts"""
+
+
+def check_training_autoencoder_discriminator_optimizer(self: Any) -> Iterator[Failure]:
+    """training.autoencoder.discriminator_optimizer (#/$defs/AutoencoderTrainingConfig)"""
+    if not (isinstance(get(self, 'optimizer_configs'), dict) and (get(self, 'loss_configs') is None or 'discriminator' in get(self, 'loss_configs'))):
+        return
+    if not ('discriminator' in self['optimizer_configs']):
+        yield ('optimizer_configs', 'discriminator'), f"""{'loss_configs has' if get(self, 'loss_configs') is not None else 'the default loss_configs have'} a discriminator, so optimizer_configs needs a 'discriminator' entry (KeyError when training starts)"""
+
+
+def check_training_autoencoder_schedulers_in_pairs(self: Any) -> Iterator[Failure]:
+    """training.autoencoder.schedulers_in_pairs (#/$defs/AutoencoderTrainingConfig)"""
+    if not (isinstance(get(self, 'optimizer_configs'), dict) and (get(self, 'loss_configs') is None or 'discriminator' in get(self, 'loss_configs')) and 'discriminator' in self['optimizer_configs']):
+        return
+    if not ((get(self, 'optimizer_configs.autoencoder.scheduler') is None) == (get(self, 'optimizer_configs.discriminator.scheduler') is None)):
+        yield ('optimizer_configs',), f"""with a discriminator, upstream uses LR schedulers only when both the 'autoencoder' and the 'discriminator' entries have one: the single scheduler given would be silently ignored"""
+
+
+def check_training_autoencoder_teacher_checkpoint(self: Any) -> Iterator[Failure]:
+    """training.autoencoder.teacher_checkpoint (#/$defs/AutoencoderTrainingConfig)"""
+    if not (get(self, 'teacher_model') is not None):
+        return
+    if not (get(self, 'teacher_model_ckpt') is not None):
+        yield ('teacher_model_ckpt',), f"""teacher_model needs teacher_model_ckpt (upstream raises ValueError: teacher_model_ckpt must be specified if teacher_model is specified)"""
+
+
+def check_training_autoencoder_teacher_is_autoencoder(self: Any) -> Iterator[Failure]:
+    """training.autoencoder.teacher_is_autoencoder (#/$defs/AutoencoderTrainingConfig)"""
+    if not (isinstance(get(self, 'teacher_model'), dict)):
+        return
+    if not (get(self, 'teacher_model.model_type') not in ('hyperencoder', 'diffusion_uncond', 'diffusion_cond', 'diffusion_cond_inpaint', 'diffusion_autoencoder', 'lm')):
+        yield ('teacher_model', 'model_type'), f"""the teacher must be an autoencoder (its encode/decode are called every step), not {get(self, 'teacher_model.model_type')!r}"""
+
+
+def check_training_autoencoder_no_lbfgs(self: Any) -> Iterator[Failure]:
+    """training.autoencoder.no_lbfgs (#/$defs/AutoencoderTrainingConfig)"""
+    if not (get(self, 'optimizer_configs.autoencoder.optimizer.type') != 'LBFGS'):
+        yield ('optimizer_configs', 'autoencoder', 'optimizer', 'type'), f"""LBFGS needs a loss closure, and the autoencoder wrapper steps its optimizers manually without one (TypeError at the first step)"""
+
+
+def check_training_autoencoder_no_lbfgs_discriminator(self: Any) -> Iterator[Failure]:
+    """training.autoencoder.no_lbfgs_discriminator (#/$defs/AutoencoderTrainingConfig)"""
+    if not (get(self, 'optimizer_configs.discriminator.optimizer.type') != 'LBFGS'):
+        yield ('optimizer_configs', 'discriminator', 'optimizer', 'type'), f"""LBFGS needs a loss closure, and the autoencoder wrapper steps its optimizers manually without one (TypeError at the first step)"""
+
+
+def check_training_diffusion_cond_learning_rate_or_optimizers(self: Any) -> Iterator[Failure]:
+    """training.diffusion_cond.learning_rate_or_optimizers (#/$defs/DiffusionCondTrainingConfig)"""
+    if not ('arc' not in self):
+        return
+    if not (get(self, 'learning_rate') is not None or get(self, 'optimizer_configs') is not None):
+        yield ('learning_rate',), f"""give learning_rate or optimizer_configs (AssertionError: Must specify either lr or optimizer_configs in training config)"""
+
+
+def check_training_diffusion_cond_arc_optimizers(self: Any) -> Iterator[Failure]:
+    """training.diffusion_cond.arc_optimizers (#/$defs/DiffusionCondTrainingConfig)"""
+    if not ('arc' in self):
+        return
+    if not (isinstance(get(self, 'optimizer_configs'), dict) and 'discriminator' in self['optimizer_configs']):
+        yield ('optimizer_configs',), f"""arc needs optimizer_configs with a 'diffusion' and a 'discriminator' entry (learning_rate is not read with arc)"""
+
+
+def check_training_diffusion_cond_arc_schedulers_in_pairs(self: Any) -> Iterator[Failure]:
+    """training.diffusion_cond.arc_schedulers_in_pairs (#/$defs/DiffusionCondTrainingConfig)"""
+    if not ('arc' in self and isinstance(get(self, 'optimizer_configs'), dict)):
+        return
+    if not ((get(self, 'optimizer_configs.diffusion.scheduler') is None) == (get(self, 'optimizer_configs.discriminator.scheduler') is None)):
+        yield ('optimizer_configs',), f"""with arc, upstream uses LR schedulers only when both the 'diffusion' and the 'discriminator' entries have one: the single scheduler given would be silently ignored"""
+
+
+def check_training_diffusion_cond_arc_no_lbfgs(self: Any) -> Iterator[Failure]:
+    """training.diffusion_cond.arc_no_lbfgs (#/$defs/DiffusionCondTrainingConfig)"""
+    if not ('arc' in self):
+        return
+    if not (get(self, 'optimizer_configs.diffusion.optimizer.type') != 'LBFGS'):
+        yield ('optimizer_configs', 'diffusion', 'optimizer', 'type'), f"""LBFGS needs a loss closure, and the ARC wrapper steps its optimizers manually without one (TypeError at the first step)"""
+
+
+def check_training_diffusion_cond_arc_no_lbfgs_discriminator(self: Any) -> Iterator[Failure]:
+    """training.diffusion_cond.arc_no_lbfgs_discriminator (#/$defs/DiffusionCondTrainingConfig)"""
+    if not ('arc' in self):
+        return
+    if not (get(self, 'optimizer_configs.discriminator.optimizer.type') != 'LBFGS'):
+        yield ('optimizer_configs', 'discriminator', 'optimizer', 'type'), f"""LBFGS needs a loss closure, and the ARC wrapper steps its optimizers manually without one (TypeError at the first step)"""
+
+
+def check_training_diffusion_cond_inpaint_learning_rate_or_optimizers(self: Any) -> Iterator[Failure]:
+    """training.diffusion_cond_inpaint.learning_rate_or_optimizers (#/$defs/DiffusionCondInpaintTrainingConfig)"""
+    if not ('arc' not in self):
+        return
+    if not (get(self, 'learning_rate') is not None or get(self, 'optimizer_configs') is not None):
+        yield ('learning_rate',), f"""give learning_rate or optimizer_configs (AssertionError: Must specify either lr or optimizer_configs in training config)"""
+
+
+def check_training_diffusion_cond_inpaint_arc_optimizers(self: Any) -> Iterator[Failure]:
+    """training.diffusion_cond_inpaint.arc_optimizers (#/$defs/DiffusionCondInpaintTrainingConfig)"""
+    if not ('arc' in self):
+        return
+    if not (isinstance(get(self, 'optimizer_configs'), dict) and 'discriminator' in self['optimizer_configs']):
+        yield ('optimizer_configs',), f"""arc needs optimizer_configs with a 'diffusion' and a 'discriminator' entry (learning_rate is not read with arc)"""
+
+
+def check_training_diffusion_cond_inpaint_arc_schedulers_in_pairs(self: Any) -> Iterator[Failure]:
+    """training.diffusion_cond_inpaint.arc_schedulers_in_pairs (#/$defs/DiffusionCondInpaintTrainingConfig)"""
+    if not ('arc' in self and isinstance(get(self, 'optimizer_configs'), dict)):
+        return
+    if not ((get(self, 'optimizer_configs.diffusion.scheduler') is None) == (get(self, 'optimizer_configs.discriminator.scheduler') is None)):
+        yield ('optimizer_configs',), f"""with arc, upstream uses LR schedulers only when both the 'diffusion' and the 'discriminator' entries have one: the single scheduler given would be silently ignored"""
+
+
+def check_training_diffusion_cond_inpaint_arc_no_lbfgs(self: Any) -> Iterator[Failure]:
+    """training.diffusion_cond_inpaint.arc_no_lbfgs (#/$defs/DiffusionCondInpaintTrainingConfig)"""
+    if not ('arc' in self):
+        return
+    if not (get(self, 'optimizer_configs.diffusion.optimizer.type') != 'LBFGS'):
+        yield ('optimizer_configs', 'diffusion', 'optimizer', 'type'), f"""LBFGS needs a loss closure, and the ARC wrapper steps its optimizers manually without one (TypeError at the first step)"""
+
+
+def check_training_diffusion_cond_inpaint_arc_no_lbfgs_discriminator(self: Any) -> Iterator[Failure]:
+    """training.diffusion_cond_inpaint.arc_no_lbfgs_discriminator (#/$defs/DiffusionCondInpaintTrainingConfig)"""
+    if not ('arc' in self):
+        return
+    if not (get(self, 'optimizer_configs.discriminator.optimizer.type') != 'LBFGS'):
+        yield ('optimizer_configs', 'discriminator', 'optimizer', 'type'), f"""LBFGS needs a loss closure, and the ARC wrapper steps its optimizers manually without one (TypeError at the first step)"""
+
+
+def check_training_inpainting_probabilities_sum(self: Any) -> Iterator[Failure]:
+    """training.inpainting.probabilities_sum (#/$defs/InpaintMaskConfig)"""
+    if not (isinstance(get(self, 'mask_type_probabilities'), list)):
+        return
+    if not (abs(sum(self['mask_type_probabilities']) - 1.0) <= 1.001e-05):
+        yield ('mask_type_probabilities',), f"""mask_type_probabilities must sum to 1, not {sum(self['mask_type_probabilities'])} (ValueError at the first step)"""
+
+
+def check_training_arc_discriminator_source(self: Any) -> Iterator[Failure]:
+    """training.arc.discriminator_source (#/$defs/ArcConfig)"""
+    if not (get(self, 'discriminator_base_model') is not None or get(self, 'use_model_as_discriminator') is True):
+        yield ('discriminator_base_model',), f"""give discriminator_base_model or set use_model_as_discriminator (upstream otherwise fails with UnboundLocalError: 'discriminator')"""
+
+
+def check_training_arc_teacher_checkpoint(self: Any) -> Iterator[Failure]:
+    """training.arc.teacher_checkpoint (#/$defs/ArcConfig)"""
+    if not (get(self, 'teacher_model') is not None or get(self, 'use_model_as_teacher') is True):
+        return
+    if not (get(self, 'teacher_model_ckpt') is not None):
+        yield ('teacher_model_ckpt',), f"""a teacher needs teacher_model_ckpt (upstream raises ValueError: teacher_model_ckpt must be specified if teacher_model is specified)"""
+
+
+def check_training_arc_ode_warmup_teacher(self: Any) -> Iterator[Failure]:
+    """training.arc.ode_warmup_teacher (#/$defs/ArcConfig)"""
+    if not ((get(self, 'ode_warmup.warmup_steps') or 0) > 0):
+        return
+    if not (get(self, 'teacher_model') is not None or get(self, 'use_model_as_teacher') is True):
+        yield ('ode_warmup', 'warmup_steps'), f"""ODE warm-up samples from the teacher: give teacher_model or set use_model_as_teacher"""
+
+
+def check_training_arc_teacher_is_dit(self: Any) -> Iterator[Failure]:
+    """training.arc.teacher_is_dit (#/$defs/ArcConfig)"""
+    if not (isinstance(get(self, 'teacher_model'), dict)):
+        return
+    if not (get(self, 'teacher_model.model_type') not in ('autoencoder', 'hyperencoder', 'diffusion_uncond', 'diffusion_autoencoder', 'lm')):
+        yield ('teacher_model', 'model_type'), f"""the ARC teacher must be a conditional diffusion model, not {get(self, 'teacher_model.model_type')!r}"""
+
+
+def check_training_arc_discriminator_is_dit(self: Any) -> Iterator[Failure]:
+    """training.arc.discriminator_is_dit (#/$defs/ArcConfig)"""
+    if not (isinstance(get(self, 'discriminator_base_model'), dict)):
+        return
+    if not (get(self, 'discriminator_base_model.model_type') not in ('autoencoder', 'hyperencoder', 'diffusion_uncond', 'diffusion_autoencoder', 'lm') and get(self, 'discriminator_base_model.model.diffusion.type') not in ('adp_cfg_1d', 'adp_1d')):
+        yield ('discriminator_base_model',), f"""the ARC discriminator base must be a DiT conditional diffusion model (its transformer's hidden states feed the discriminator head)"""
+
+
+def check_training_arc_hidden_layer_in_depth(self: Any) -> Iterator[Failure]:
+    """training.arc.hidden_layer_in_depth (#/$defs/ArcConfig)"""
+    if not (isinstance(get(self, 'discriminator_base_model.model.diffusion.config.depth'), int) and isinstance(get(self, 'discriminator.dit_hidden_layer'), int)):
+        return
+    if not (get(self, 'discriminator.dit_hidden_layer') < get(self, 'discriminator_base_model.model.diffusion.config.depth')):
+        yield ('discriminator', 'dit_hidden_layer'), f"""dit_hidden_layer {get(self, 'discriminator.dit_hidden_layer')} is past the discriminator base's last layer ({get(self, 'discriminator_base_model.model.diffusion.config.depth') - 1})"""
+
+
+def check_training_arc_head_config_keys(self: Any) -> Iterator[Failure]:
+    """training.arc.head_config_keys (#/$defs/ArcDiscriminatorConfig)"""
+    if not (not (set(get(self, 'config', {})) - ({'soft_clip_scale', 'loss_type'} if get(self, 'type', 'convnext') == 'conv' else {'loss_type', 'channels', 'c_mults', 'strides', 'num_blocks', 'conv_args'}))):
+        yield ('config',), f"""{sorted(set(get(self, 'config', {})) - ({'soft_clip_scale', 'loss_type'} if get(self, 'type', 'convnext') == 'conv' else {'loss_type', 'channels', 'c_mults', 'strides', 'num_blocks', 'conv_args'}))} not accepted by the {get(self, 'type', 'convnext')!r} head (TypeError)"""
+
+
+def check_training_arc_head_stage_lists(self: Any) -> Iterator[Failure]:
+    """training.arc.head_stage_lists (#/$defs/ArcDiscriminatorHeadConfig)"""
+    if not (len(get(self, 'strides', [2, 4, 8, 8])) >= len(get(self, 'c_mults', [1, 2, 4, 8])) and (get(self, 'num_blocks') is None or len(get(self, 'num_blocks')) >= len(get(self, 'c_mults', [1, 2, 4, 8])))):
+        yield ('strides',), f"""strides (and num_blocks) need an entry for each of the {len(get(self, 'c_mults', [1, 2, 4, 8]))} c_mults stages (IndexError)"""
+
+
+def check_training_demo_cond_given(self: Any) -> Iterator[Failure]:
+    """training.demo.cond_given (#/$defs/DiffusionCondDemoConfig)"""
+    if not (get(self, 'demo_cond_from_batch') is not True):
+        return
+    if not ('demo_cond' in self):
+        yield ('demo_cond',), f"""give demo_cond (one metadata object per demo) or set demo_cond_from_batch: the default {{}} conditions nothing and the first demo fails"""
+
+
+def check_training_demo_cond_length(self: Any) -> Iterator[Failure]:
+    """training.demo.cond_length (#/$defs/DiffusionCondDemoConfig)"""
+    if not (get(self, 'demo_cond_from_batch') is not True and isinstance(get(self, 'demo_cond'), list) and isinstance(get(self, 'num_demos'), int)):
+        return
+    if not (len(self['demo_cond']) == self['num_demos']):
+        yield ('demo_cond',), f"""demo_cond has {len(self['demo_cond'])} entries but num_demos is {self['num_demos']}: the conditioning batch must match the noise batch"""
+
+
+def check_training_demo_audio_cond_from_batch(self: Any) -> Iterator[Failure]:
+    """training.demo.audio_cond_from_batch (#/$defs/DiffusionCondDemoConfig)"""
+    if not (get(self, 'display_audio_cond') is True):
+        return
+    if not (get(self, 'demo_cond_from_batch') is True):
+        yield ('display_audio_cond',), f"""display_audio_cond reads audio tensors from the demo conditioning, which only the training batch can provide: set demo_cond_from_batch"""
+
+
+def check_training_demo_displays_from_batch(self: Any) -> Iterator[Failure]:
+    """training.demo.displays_from_batch (#/$defs/DiffusionCondDemoConfig)"""
+    if not (bool(get(self, 'cond_display_configs'))):
+        return
+    if not (get(self, 'demo_cond_from_batch') is True):
+        yield ('cond_display_configs',), f"""cond_display_configs read audio tensors from the demo conditioning, which only the training batch can provide: set demo_cond_from_batch"""
+
+
+def check_training_lm_learning_rate_or_optimizers(self: Any) -> Iterator[Failure]:
+    """training.lm.learning_rate_or_optimizers (#/$defs/LmTrainingConfig)"""
+    if not (get(self, 'learning_rate') is not None or get(self, 'optimizer_configs') is not None):
+        yield ('learning_rate',), f"""give learning_rate or optimizer_configs (AssertionError: Must specify either lr or optimizer_configs in training config)"""
+
+
+def check_training_lm_demo_cond_length(self: Any) -> Iterator[Failure]:
+    """training.lm.demo_cond_length (#/$defs/LmDemoConfig)"""
+    if not (isinstance(get(self, 'demo_cond'), list)):
+        return
+    if not (len(self['demo_cond']) == get(self, 'num_demos', 8)):
+        yield ('demo_cond',), f"""demo_cond has {len(self['demo_cond'])} entries but num_demos is {get(self, 'num_demos', 8)}: the conditioning batch must match the demo batch"""
+
+
+def check_torch_Rprop_etas_0(self: Any) -> Iterator[Failure]:
+    """torch.Rprop.etas.0 (#/$defs/OptimRpropConfig)"""
+    if not (get(self, 'etas.0') is None or (get(self, 'etas.0') > 0 and get(self, 'etas.0') < 1)):
+        yield ('etas', 0), f"""etas[0] must be > 0 and < 1 (Rprop raises ValueError), got {get(self, 'etas.0')!r}"""
+
+
+def check_torch_Rprop_etas_1(self: Any) -> Iterator[Failure]:
+    """torch.Rprop.etas.1 (#/$defs/OptimRpropConfig)"""
+    if not (get(self, 'etas.1') is None or (get(self, 'etas.1') > 1)):
+        yield ('etas', 1), f"""etas[1] must be > 1 (Rprop raises ValueError), got {get(self, 'etas.1')!r}"""
+
+
+def check_torch_SGD_nesterov(self: Any) -> Iterator[Failure]:
+    """torch.SGD.nesterov (#/$defs/OptimSGDConfig)"""
+    if not (get(self, 'nesterov') is True):
+        return
+    if not ((get(self, 'momentum') or 0) > 0 and (get(self, 'dampening') or 0) == 0):
+        yield ('nesterov',), f"""nesterov needs momentum > 0 and dampening 0 (SGD raises ValueError)"""
+
+
+def check_torch_StepLR_step_size_not_0(self: Any) -> Iterator[Failure]:
+    """torch.StepLR.step_size.not_0 (#/$defs/SchedStepLRConfig)"""
+    if not (get(self, 'step_size') != 0):
+        yield ('step_size',), f"""step_size must not be 0: StepLR then raises ZeroDivisionError"""
+
+
+def check_torch_CosineAnnealingLR_T_max_not_0(self: Any) -> Iterator[Failure]:
+    """torch.CosineAnnealingLR.T_max.not_0 (#/$defs/SchedCosineAnnealingLRConfig)"""
+    if not (get(self, 'T_max') != 0):
+        yield ('T_max',), f"""T_max must not be 0: CosineAnnealingLR then raises ZeroDivisionError"""
+
+
+def check_torch_CyclicLR_step_size_up_not_0(self: Any) -> Iterator[Failure]:
+    """torch.CyclicLR.step_size_up.not_0 (#/$defs/SchedCyclicLRConfig)"""
+    if not (get(self, 'step_size_up') != 0):
+        yield ('step_size_up',), f"""step_size_up must not be 0: CyclicLR then raises ZeroDivisionError"""
+
+
+def check_torch_OneCycleLR_total_steps(self: Any) -> Iterator[Failure]:
+    """torch.OneCycleLR.total_steps (#/$defs/SchedOneCycleLRConfig)"""
+    if not (get(self, 'total_steps') is not None or (get(self, 'epochs') is not None and get(self, 'steps_per_epoch') is not None)):
+        yield ('total_steps',), f"""OneCycleLR needs total_steps, or both epochs and steps_per_epoch (torch raises ValueError)"""
+
+
+def check_torch_OneCycleLR_div_factor_not_0(self: Any) -> Iterator[Failure]:
+    """torch.OneCycleLR.div_factor.not_0 (#/$defs/SchedOneCycleLRConfig)"""
+    if not (get(self, 'div_factor') != 0):
+        yield ('div_factor',), f"""div_factor must not be 0: OneCycleLR then raises ZeroDivisionError"""
+
+
+def check_torch_OneCycleLR_final_div_factor_not_0(self: Any) -> Iterator[Failure]:
+    """torch.OneCycleLR.final_div_factor.not_0 (#/$defs/SchedOneCycleLRConfig)"""
+    if not (get(self, 'final_div_factor') != 0):
+        yield ('final_div_factor',), f"""final_div_factor must not be 0: OneCycleLR then raises ZeroDivisionError"""
+
+
+def check_training_mrstft_equal_lengths(self: Any) -> Iterator[Failure]:
+    """training.mrstft.equal_lengths (#/$defs/MultiResolutionSTFTLossConfig)"""
+    if not (len(get(self, 'fft_sizes', [1024, 2048, 512])) == len(get(self, 'hop_sizes', [120, 240, 50])) == len(get(self, 'win_lengths', [600, 1200, 240]))):
+        yield (), f"""fft_sizes, hop_sizes and win_lengths need one entry per resolution: got {len(get(self, 'fft_sizes', [1024, 2048, 512]))}, {len(get(self, 'hop_sizes', [120, 240, 50]))} and {len(get(self, 'win_lengths', [600, 1200, 240]))} (AssertionError)"""
+
+
+def check_training_mrstft_mel_bins(self: Any) -> Iterator[Failure]:
+    """training.mrstft.mel_bins (#/$defs/MultiResolutionSTFTLossConfig)"""
+    if not (get(self, 'scale') == 'mel'):
+        return
+    if not (isinstance(get(self, 'n_bins'), list) and len(get(self, 'n_bins')) >= len(get(self, 'fft_sizes', [1024, 2048, 512])) and all(b <= f for b, f in zip(get(self, 'n_bins'), get(self, 'fft_sizes', [1024, 2048, 512])))):
+        yield ('n_bins',), f"""scale "mel" needs n_bins: one bin count per FFT size, each at most that FFT size"""
+
+
+def check_training_mrmel_config_when_weighted(self: Any) -> Iterator[Failure]:
+    """training.mrmel.config_when_weighted (#/$defs/MelSpectrogramLossConfig)"""
+    if not (isinstance(get(self, 'weights.mrmel'), (int, float)) and get(self, 'weights.mrmel') > 0):
+        return
+    if not ('config' in self):
+        yield ('config',), f"""a positive mrmel weight needs a config (KeyError)"""
+
+
+def check_training_mrmel_equal_lengths(self: Any) -> Iterator[Failure]:
+    """training.mrmel.equal_lengths (#/$defs/MelSpectrogramLossParams)"""
+    if not (len(get(self, 'n_mels', [])) == len(get(self, 'window_lengths', []))):
+        yield ('window_lengths',), f"""n_mels and window_lengths need one entry per scale ({len(get(self, 'n_mels', []))} and {len(get(self, 'window_lengths', []))}): the extra entries would be silently ignored"""
+
+
+def check_training_encodec_discriminator_equal_lengths(self: Any) -> Iterator[Failure]:
+    """training.encodec_discriminator.equal_lengths (#/$defs/EncodecDiscriminatorConfig)"""
+    if not (len(get(self, 'n_ffts', [1024, 2048, 512])) == len(get(self, 'hop_lengths', [256, 512, 128])) == len(get(self, 'win_lengths', [1024, 2048, 512]))):
+        yield (), f"""n_ffts, hop_lengths and win_lengths need one entry per scale: got {len(get(self, 'n_ffts', [1024, 2048, 512]))}, {len(get(self, 'hop_lengths', [256, 512, 128]))} and {len(get(self, 'win_lengths', [1024, 2048, 512]))} (AssertionError)"""
+
+
+def check_training_stft_scale_needs_bins(self: Any) -> Iterator[Failure]:
+    """training.stft.scale_needs_bins (#/$defs/STFTLossConfig)"""
+    if not (get(self, 'scale') is not None):
+        return
+    if not (get(self, 'sample_rate') is not None and isinstance(get(self, 'n_bins'), int) and get(self, 'n_bins') <= get(self, 'fft_size', 1024)):
+        yield ('scale',), f"""scale {get(self, 'scale')!r} needs sample_rate and n_bins, with n_bins at most fft_size (AssertionError)"""
+
+
+def check_training_stft_weighting_needs_sample_rate(self: Any) -> Iterator[Failure]:
+    """training.stft.weighting_needs_sample_rate (#/$defs/STFTLossConfig)"""
+    if not (get(self, 'perceptual_weighting') is True):
+        return
+    if not (get(self, 'sample_rate') is not None):
+        yield ('sample_rate',), f"""perceptual_weighting needs sample_rate (ValueError)"""
+
+
+def check_training_mel_stft_bins(self: Any) -> Iterator[Failure]:
+    """training.mel_stft.bins (#/$defs/MelSTFTLossConfig)"""
+    if not (get(self, 'n_mels', 128) <= get(self, 'fft_size', 1024)):
+        yield ('n_mels',), f"""n_mels ({get(self, 'n_mels', 128)}) must be at most fft_size ({get(self, 'fft_size', 1024)}) (AssertionError)"""
+
+
+def check_hyperencoder_vae_input(self: Any) -> Iterator[Failure]:
+    """hyperencoder.vae_input (#/$defs/HyperencoderModelConfig)"""
+    if not (get(self, 'bottleneck.type') == 'vae' and encoder_out_channels(self.get('encoder')) is not None):
+        return
+    if not ((encoder_out_channels(self.get('encoder')) or 0) % 2 == 0):
+        yield ('bottleneck', 'type'), f"""the vae bottleneck splits the encoder output into mean and scale halves, but the {get(self, 'encoder.type')} encoder outputs {encoder_out_channels(self.get('encoder'))} channels, an odd number: the first encode fails with a shape error"""
+
+
+def check_hyperencoder_bottleneck_dim(self: Any) -> Iterator[Failure]:
+    """hyperencoder.bottleneck_dim (#/$defs/HyperencoderModelConfig)"""
+    if not (get(self, 'bottleneck.type') in ('rvq', 'rvq_vae', 'fsq', 'dithered_fsq') and encoder_out_channels(self.get('encoder')) is not None and bottleneck_in_channels(self['bottleneck']) is not None):
+        return
+    if not (bottleneck_in_channels(self['bottleneck']) == encoder_out_channels(self.get('encoder'))):
+        yield ('bottleneck', 'config', 'dim'), f"""the {self['bottleneck']['type']} bottleneck takes {bottleneck_in_channels(self['bottleneck'])} input channels ({ {'rvq': 'config.dim', 'rvq_vae': '2 x config.dim', 'fsq': 'config.dim, or len(levels) x num_codebooks', 'dithered_fsq': 'dim x num_codebooks'}[self['bottleneck']['type']] }) but the {get(self, 'encoder.type')} encoder outputs {encoder_out_channels(self.get('encoder'))}: the first encode fails with a shape error"""
+
+
+def check_hyperencoder_bottleneck_input_dim(self: Any) -> Iterator[Failure]:
+    """hyperencoder.bottleneck_input_dim (#/$defs/HyperencoderModelConfig)"""
+    if not (get(self, 'bottleneck.type') in ('dac_rvq', 'dac_rvq_vae') and encoder_out_channels(self.get('encoder')) is not None and bottleneck_in_channels(self['bottleneck']) is not None):
+        return
+    if not (bottleneck_in_channels(self['bottleneck']) == encoder_out_channels(self.get('encoder'))):
+        yield ('bottleneck', 'config', 'input_dim'), f"""the {self['bottleneck']['type']} bottleneck takes {bottleneck_in_channels(self['bottleneck'])} input channels ({'2 x ' if self['bottleneck']['type'] == 'dac_rvq_vae' else ''}config.input_dim, default 512) but the {get(self, 'encoder.type')} encoder outputs {encoder_out_channels(self.get('encoder'))}: the first encode fails with a shape error"""
+
+
+def check_hyperencoder_decoder_latent_dim(self: Any) -> Iterator[Failure]:
+    """hyperencoder.decoder_latent_dim (#/$defs/HyperencoderModelConfig)"""
+    if not (get(self, 'decoder.type') in ('oobleck', 'dac', 'taae') and decoder_expected_channels(self) is not None and decoder_in_channels(self['decoder']) is not None):
+        return
+    if not (decoder_in_channels(self['decoder']) == decoder_expected_channels(self)):
+        yield ('decoder', 'config', 'latent_dim'), f"""decoder.config.latent_dim is {decoder_in_channels(self['decoder'])} but the decoder receives {decoder_expected_channels(self)} channels ({latent_chain(self)}): the decoder's first layer fails at the first decode (RuntimeError: expected input to have {decoder_in_channels(self['decoder'])} channels)"""
+
+
+def check_hyperencoder_decoder_dimension(self: Any) -> Iterator[Failure]:
+    """hyperencoder.decoder_dimension (#/$defs/HyperencoderModelConfig)"""
+    if not (get(self, 'decoder.type') in ('seanet',) and decoder_expected_channels(self) is not None and decoder_in_channels(self['decoder']) is not None):
+        return
+    if not (decoder_in_channels(self['decoder']) == decoder_expected_channels(self)):
+        yield ('decoder', 'config', 'dimension'), f"""decoder.config.dimension is {decoder_in_channels(self['decoder'])} but the decoder receives {decoder_expected_channels(self)} channels ({latent_chain(self)}): the decoder's first layer fails at the first decode (RuntimeError: expected input to have {decoder_in_channels(self['decoder'])} channels)"""
+
+
+def check_hyperencoder_decoder_in_channels(self: Any) -> Iterator[Failure]:
+    """hyperencoder.decoder_in_channels (#/$defs/HyperencoderModelConfig)"""
+    if not (get(self, 'decoder.type') in ('local_attn',) and decoder_expected_channels(self) is not None and decoder_in_channels(self['decoder']) is not None):
+        return
+    if not (decoder_in_channels(self['decoder']) == decoder_expected_channels(self)):
+        yield ('decoder', 'config', 'in_channels'), f"""decoder.config.in_channels is {decoder_in_channels(self['decoder'])} but the decoder receives {decoder_expected_channels(self)} channels ({latent_chain(self)}): the decoder's first layer fails at the first decode (RuntimeError: expected input to have {decoder_in_channels(self['decoder'])} channels)"""
+
+
+def check_hyperencoder_latent_dim(self: Any) -> Iterator[Failure]:
+    """hyperencoder.latent_dim (#/$defs/HyperencoderModelConfig)"""
+    if not (isinstance(get(self, 'latent_dim'), int) and latent_channels(self) is not None):
+        return
+    if not (self['latent_dim'] == latent_channels(self)):
+        yield ('latent_dim',), f"""latent_dim is {self['latent_dim']} but the latents are {latent_channels(self)} channels wide ({latent_chain(self)}): stable-audio-tools only stores latent_dim, so a model using this autoencoder as its pretransform is sized wrongly (encoded_channels) and chunked encoding fails with a shape error"""
+
+
+def check_hyperencoder_downsampling_ratio(self: Any) -> Iterator[Failure]:
+    """hyperencoder.downsampling_ratio (#/$defs/HyperencoderModelConfig)"""
+    if not (isinstance(get(self, 'downsampling_ratio'), int) and model_downsampling(self) is not None):
+        return
+    if not (self['downsampling_ratio'] == model_downsampling(self)):
+        yield ('downsampling_ratio',), f"""downsampling_ratio is {self['downsampling_ratio']} but the {get(self, 'encoder.type')} encoder's strides multiply to {encoder_downsampling(self['encoder'])}{'' if self.get('pretransform') is None else ' and the pretransform downsamples by ' + str(pretransform_downsampling(self['pretransform']))}: stable-audio-tools never checks it, but sizes latent lengths, padding and chunked encoding/decoding from it (chunking then fails with shape errors)"""
+
+
+def check_hyperencoder_encoder_in_channels(self: Any) -> Iterator[Failure]:
+    """hyperencoder.encoder_in_channels (#/$defs/HyperencoderModelConfig)"""
+    if not (get(self, 'encoder.type') != 'seanet' and audio_in_channels(self) is not None and encoder_in_channels(self['encoder']) is not None):
+        return
+    if not (encoder_in_channels(self['encoder']) == audio_in_channels(self)):
+        yield ('encoder', 'config', 'in_channels'), f"""the {get(self, 'encoder.type')} encoder reads {encoder_in_channels(self['encoder'])} channels but is fed {audio_in_channels(self)} ({channel_source(self, 'in_channels')}): its first layer fails at the first encode"""
+
+
+def check_hyperencoder_encoder_seanet_channels(self: Any) -> Iterator[Failure]:
+    """hyperencoder.encoder_seanet_channels (#/$defs/HyperencoderModelConfig)"""
+    if not (get(self, 'encoder.type') == 'seanet' and audio_in_channels(self) is not None and encoder_in_channels(self['encoder']) is not None):
+        return
+    if not (encoder_in_channels(self['encoder']) == audio_in_channels(self)):
+        yield ('encoder', 'config', 'channels'), f"""the {get(self, 'encoder.type')} encoder reads {encoder_in_channels(self['encoder'])} channels but is fed {audio_in_channels(self)} ({channel_source(self, 'in_channels')}): its first layer fails at the first encode"""
+
+
+def check_hyperencoder_decoder_out_channels(self: Any) -> Iterator[Failure]:
+    """hyperencoder.decoder_out_channels (#/$defs/HyperencoderModelConfig)"""
+    if not (get(self, 'decoder.type') != 'seanet' and audio_out_channels(self) is not None and decoder_out_channels(self['decoder']) is not None):
+        return
+    if not (decoder_out_channels(self['decoder']) == audio_out_channels(self)):
+        yield ('decoder', 'config', 'out_channels'), f"""the {get(self, 'decoder.type')} decoder writes {decoder_out_channels(self['decoder'])} channels but {channel_source(self, 'out_channels')} is {audio_out_channels(self)}: {'the pretransform decodes the wrong number of channels' if self.get('pretransform') is not None else 'training sizes its losses and discriminator for ' + str(audio_out_channels(self)) + ' channels (the stereo loss asserts on other widths), and chunked decoding copies into a buffer of that width (a shape error, or silent broadcasting of a single channel)'}"""
+
+
+def check_hyperencoder_decoder_seanet_channels(self: Any) -> Iterator[Failure]:
+    """hyperencoder.decoder_seanet_channels (#/$defs/HyperencoderModelConfig)"""
+    if not (get(self, 'decoder.type') == 'seanet' and audio_out_channels(self) is not None and decoder_out_channels(self['decoder']) is not None):
+        return
+    if not (decoder_out_channels(self['decoder']) == audio_out_channels(self)):
+        yield ('decoder', 'config', 'channels'), f"""the {get(self, 'decoder.type')} decoder writes {decoder_out_channels(self['decoder'])} channels but {channel_source(self, 'out_channels')} is {audio_out_channels(self)}: {'the pretransform decodes the wrong number of channels' if self.get('pretransform') is not None else 'training sizes its losses and discriminator for ' + str(audio_out_channels(self)) + ' channels (the stereo loss asserts on other widths), and chunked decoding copies into a buffer of that width (a shape error, or silent broadcasting of a single channel)'}"""
+
+
+def check_adp_context_embedding_unused(self: Any) -> Iterator[Failure]:
+    """adp.context_embedding_unused (#/$defs/UNet1dConfig)"""
+    if not (self.get('context_embedding_features') is not None and unet_uses_attention(self)):
+        return
+    if not (False):
+        yield ('context_embedding_features',), f"""context_embedding_features gives the attention blocks cross-attention, but the adp_uncond_1d and adp_1d backbones never pass cross-attention tokens: the first forward fails ('You must provide a context when using context_features'); leave it unset (cross-attention needs adp_cfg_1d)"""
+
+
+def check_adp_factors_length(self: Any) -> Iterator[Failure]:
+    """adp.factors_length (#/$defs/UNetRules)"""
+    if not (len(self['factors']) == len(self['multipliers']) - 1):
+        yield ('factors',), f"""factors has {len(self['factors'])} entries but the U-Net has len(multipliers) - 1 = {len(self['multipliers']) - 1} levels: UNet1d fails an empty assertion at construction"""
+
+
+def check_adp_num_blocks_length(self: Any) -> Iterator[Failure]:
+    """adp.num_blocks_length (#/$defs/UNetRules)"""
+    if not (len(self['num_blocks']) == len(self['multipliers']) - 1):
+        yield ('num_blocks',), f"""num_blocks has {len(self['num_blocks'])} entries but the U-Net has len(multipliers) - 1 = {len(self['multipliers']) - 1} levels: UNet1d fails an empty assertion at construction"""
+
+
+def check_adp_attentions_length(self: Any) -> Iterator[Failure]:
+    """adp.attentions_length (#/$defs/UNetRules)"""
+    if not (len(self['attentions']) >= len(self['multipliers']) - 1):
+        yield ('attentions',), f"""attentions has {len(self['attentions'])} entries but the U-Net has len(multipliers) - 1 = {len(self['multipliers']) - 1} levels (plus the bottleneck, which uses the last entry): UNet1d fails an empty assertion at construction"""
+
+
+def check_adp_attention_heads(self: Any) -> Iterator[Failure]:
+    """adp.attention_heads (#/$defs/UNetRules)"""
+    if not (unet_uses_attention(self)):
+        return
+    if not (self.get('attention_heads') is not None or self.get('attention_features') is not None):
+        yield ('attention_heads',), f"""attentions has non-zero entries, so attention_heads or attention_features is required: the attention blocks fail an empty assertion at construction"""
+
+
+def check_adp_attention_multiplier(self: Any) -> Iterator[Failure]:
+    """adp.attention_multiplier (#/$defs/UNetRules)"""
+    if not (unet_uses_attention(self)):
+        return
+    if not (self.get('attention_multiplier') is not None):
+        yield ('attention_multiplier',), f"""attentions has non-zero entries, so attention_multiplier is required: the attention blocks fail an empty assertion at construction"""
+
+
+def check_adp_group_norm(self: Any) -> Iterator[Failure]:
+    """adp.group_norm (#/$defs/UNetRules)"""
+    if not (unet_group_problem(self) is None):
+        yield ('resnet_groups',), f"""{unet_group_problem(self)}"""
+
+
+def check_adp_attention_width(self: Any) -> Iterator[Failure]:
+    """adp.attention_width (#/$defs/UNetRules)"""
+    if not (unet_attention_problem(self) is None):
+        yield ('attentions',), f"""{unet_attention_problem(self)}"""
+
+
+def check_adp_patch_size(self: Any) -> Iterator[Failure]:
+    """adp.patch_size (#/$defs/UNetRules)"""
+    if not (self['channels'] * self['multipliers'][0] % self.get('patch_size', 1) == 0):
+        yield ('patch_size',), f"""the first level is channels x multipliers[0] = {self['channels'] * self['multipliers'][0]} wide, which patch_size {self.get('patch_size', 1)} does not divide: the Patcher asserts at construction"""
+
+
+def check_adp_time_channels(self: Any) -> Iterator[Failure]:
+    """adp.time_channels (#/$defs/UNetRules)"""
+    if not (self.get('use_context_time', True) is True or self.get('use_xattn_time') is True):
+        return
+    if not (self['channels'] % 2 == 0):
+        yield ('channels',), f"""the learned time embedding ({'use_context_time' if self.get('use_context_time', True) is True else 'use_xattn_time'}) needs even channels, got {self['channels']}: LearnedPositionalEmbedding fails an empty assertion at construction"""
+
+
+def check_adp_stft_options(self: Any) -> Iterator[Failure]:
+    """adp.stft_options (#/$defs/UNetRules)"""
+    if not (any(key.startswith('stft_') for key in self)):
+        return
+    if not (self.get('use_stft') is True):
+        yield ('use_stft',), f"""{', '.join(sorted(key for key in self if key.startswith('stft_')))} only take effect with use_stft true; without it UNet1d rejects them ('Unknown arguments') at construction"""
+
+
+def check_adp_out_channels(self: Any) -> Iterator[Failure]:
+    """adp.out_channels (#/$defs/UNetRules)"""
+    if not (self.get('out_channels') is not None):
+        return
+    if not (self['out_channels'] == self['in_channels']):
+        yield ('out_channels',), f"""out_channels {self['out_channels']} differs from in_channels {self['in_channels']}: a diffusion backbone must output what it denoises, so the first training step fails with a shape error; leave out_channels unset"""
+
+
+def check_transformer_sinusoidal_width(self: Any) -> Iterator[Failure]:
+    """transformer.sinusoidal_width (#/$defs/TransformerRules)"""
+    if not (self.get('use_sinusoidal_emb') is True):
+        return
+    if not (self.get('embed_dim', 768) % 2 == 0):
+        yield ('use_sinusoidal_emb',), f"""use_sinusoidal_emb needs an even transformer width, but embed_dim is {self.get('embed_dim', 768)}: ScaledSinusoidalEmbedding asserts 'dimension must be divisible by 2' at construction"""
+
+
+def check_transformer_ff_dim_out(self: Any) -> Iterator[Failure]:
+    """transformer.ff_dim_out (#/$defs/TransformerRules)"""
+    if not (get(self, 'ff_kwargs.dim_out') is not None):
+        return
+    if not (get(self, 'ff_kwargs.dim_out') == self.get('embed_dim', 768)):
+        yield ('ff_kwargs', 'dim_out'), f"""ff_kwargs.dim_out is {get(self, 'ff_kwargs.dim_out')} but every block adds the feed-forward output to its {self.get('embed_dim', 768)}-wide input (embed_dim): the first forward fails with a shape error; leave dim_out unset"""
+
+
+def check_transformer_ff_conv_kernel(self: Any) -> Iterator[Failure]:
+    """transformer.ff_conv_kernel (#/$defs/TransformerRules)"""
+    if not (get(self, 'ff_kwargs.use_conv') is True):
+        return
+    if not (get(self, 'ff_kwargs.conv_kernel_size', 3) % 2 == 1):
+        yield ('ff_kwargs', 'conv_kernel_size'), f"""ff_kwargs.conv_kernel_size {get(self, 'ff_kwargs.conv_kernel_size', 3)} is even: with padding kernel_size // 2 the convolution lengthens the sequence by one and the residual add fails at the first forward; use an odd size"""
+
+
+def check_dit_heads(self: Any) -> Iterator[Failure]:
+    """dit.heads (#/$defs/DiTRules)"""
+    if not (head_layout_problem(self.get('embed_dim', 768), self.get('embed_dim', 768) // self.get('num_heads', 8), self.get('rotary_pos_emb', True), self.get('add_rope', False)) is None):
+        yield ('num_heads',), f"""embed_dim {self.get('embed_dim', 768)} with num_heads {self.get('num_heads', 8)}: {head_layout_problem(self.get('embed_dim', 768), self.get('embed_dim', 768) // self.get('num_heads', 8), self.get('rotary_pos_emb', True), self.get('add_rope', False))}"""
+
+
+def check_dit_cross_attention_heads(self: Any) -> Iterator[Failure]:
+    """dit.cross_attention_heads (#/$defs/DiTRules)"""
+    if not (self.get('cond_token_dim', 0) > 0 and self.get('project_cond_tokens', True) is False):
+        return
+    if not (cross_attention_problem(self.get('embed_dim', 768), self.get('embed_dim', 768) // self.get('num_heads', 8), self['cond_token_dim']) is None):
+        yield ('cond_token_dim',), f"""with project_cond_tokens false the {self['cond_token_dim']}-wide conditioning tokens are split into attention heads as they are: {cross_attention_problem(self.get('embed_dim', 768), self.get('embed_dim', 768) // self.get('num_heads', 8), self['cond_token_dim'])}"""
+
+
+def check_dit_global_cond_width(self: Any) -> Iterator[Failure]:
+    """dit.global_cond_width (#/$defs/DiTRules)"""
+    if not (self.get('global_cond_dim', 0) > 0 and self.get('project_global_cond', True) is False):
+        return
+    if not (self['global_cond_dim'] == self.get('embed_dim', 768)):
+        yield ('global_cond_dim',), f"""with project_global_cond false the global conditioning is added to the {self.get('embed_dim', 768)}-wide timestep embedding (embed_dim) as it is, but global_cond_dim is {self['global_cond_dim']}: the first forward fails with a shape error"""
+
+
+def check_dit_timestep_embed_dim(self: Any) -> Iterator[Failure]:
+    """dit.timestep_embed_dim (#/$defs/DiTRules)"""
+    if not (self.get('timestep_cond_type') == 'input_concat'):
+        return
+    if not (self.get('timestep_embed_dim') == 1):
+        yield ('timestep_embed_dim',), f"""timestep_cond_type input_concat needs timestep_embed_dim 1, got {self.get('timestep_embed_dim')}: without it DiffusionTransformer asserts at construction, and any other width fails at the first forward (0.0.19 expands the (batch, 1, width) embedding along the sequence, models/dit.py:178)"""
+
+
+def check_diffusion_uncond_in_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_uncond.in_channels (#/$defs/DiffusionUncondModelConfig)"""
+    if not (self.get('type') in ('dit', 'adp_uncond_1d') and get(self, 'config.in_channels') is not None and self.get('pretransform') is not None and pretransform_channels(self['pretransform']) is not None):
+        return
+    if not (get(self, 'config.in_channels') == pretransform_channels(self['pretransform'])):
+        yield ('config', 'in_channels'), f"""the {self['type']} backbone denoises config.in_channels = {get(self, 'config.in_channels')} channels but the {self['pretransform']['type']} pretransform encodes {pretransform_channels(self['pretransform'])}: the first forward fails with a channel mismatch"""
+
+
+def check_diffusion_uncond_dit_input_concat(self: Any) -> Iterator[Failure]:
+    """diffusion_uncond.dit_input_concat (#/$defs/DiffusionUncondModelConfig)"""
+    if not (self.get('type') == 'dit'):
+        return
+    if not (get(self, 'config.input_concat_dim', 0) == 0):
+        yield ('config', 'input_concat_dim'), f"""an unconditional dit receives no input-concat conditioning, but config.input_concat_dim is {get(self, 'config.input_concat_dim', 0)}: the input projection expects the extra channels and the first forward fails with a channel mismatch"""
+
+
+def check_diffusion_uncond_adp_context_features(self: Any) -> Iterator[Failure]:
+    """diffusion_uncond.adp_context_features (#/$defs/DiffusionUncondModelConfig)"""
+    if not (self.get('type') == 'adp_uncond_1d'):
+        return
+    if not (get(self, 'config.context_features') is None):
+        yield ('config', 'context_features'), f"""an unconditional U-Net receives no global features, but config.context_features is {get(self, 'config.context_features')}: the first forward fails ('context_features exists but no features provided')"""
+
+
+def check_diffusion_uncond_adp_context_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_uncond.adp_context_channels (#/$defs/DiffusionUncondModelConfig)"""
+    if not (self.get('type') == 'adp_uncond_1d'):
+        return
+    if not (first_context_channels(self['config']) is None):
+        yield ('config', 'context_channels'), f"""an unconditional U-Net receives no input-concat channels, but config.context_channels is {get(self, 'config.context_channels')}: the first forward fails ('Missing context')"""
+
+
+def check_diffusion_uncond_audio_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_uncond.audio_channels (#/$defs/DiffusionUncondRootRules)"""
+    if not (get(self, 'model.type') in ('dit', 'adp_uncond_1d') and get(self, 'model.config.in_channels') is not None and get(self, 'model.pretransform') is None):
+        return
+    if not (get(self, 'model.config.in_channels') == get(self, 'audio_channels', 2)):
+        yield ('model', 'config', 'in_channels'), f"""without a pretransform the model denoises the audio itself, but config.in_channels is {get(self, 'model.config.in_channels')} and audio_channels is {get(self, 'audio_channels', 2)}{'' if 'audio_channels' in self else ' (the default)'}: training fails with a channel mismatch"""
+
+
+def check_diffusion_uncond_sample_size(self: Any) -> Iterator[Failure]:
+    """diffusion_uncond.sample_size (#/$defs/DiffusionUncondRootRules)"""
+    if not (backbone_downsampling(self['model']) not in (None, 1) and min_input_length(self['model']) is not None):
+        return
+    if not (self['sample_size'] % min_input_length(self['model']) == 0):
+        yield ('sample_size',), f"""sample_size {self['sample_size']} is not a multiple of {min_input_length(self['model'])} ({describe_min_input_length(self['model'])}): the backbone's sequence length must be a multiple of {backbone_downsampling(self['model'])}, so training fails with a shape error"""
+
+
+def check_conditioning_unique_ids(self: Any) -> Iterator[Failure]:
+    """conditioning.unique_ids (#/$defs/ConditioningConfig)"""
+    if not (len(ids(self['configs'])) == len(set(ids(self['configs'])))):
+        yield ('configs',), f"""conditioner ids must be unique, but {', '.join(sorted(repr(i) for i in set(ids(self['configs'])) if ids(self['configs']).count(i) > 1))} appears more than once: the later conditioner silently replaces the earlier one"""
+
+
+def check_conditioner_int_range(self: Any) -> Iterator[Failure]:
+    """conditioner.int_range (#/$defs/IntConditionerParams)"""
+    if not (self.get('max_val', 512) >= self.get('min_val', 0)):
+        yield ('max_val',), f"""max_val {self.get('max_val', 512)} is below min_val {self.get('min_val', 0)}: the embedding table would have max_val - min_val + 1 = {self.get('max_val', 512) - self.get('min_val', 0) + 1} rows (an error at construction, or an empty table that fails at the first forward)"""
+
+
+def check_conditioner_number_range(self: Any) -> Iterator[Failure]:
+    """conditioner.number_range (#/$defs/NumberConditionerParams)"""
+    if not (self.get('max_val', 1) > self.get('min_val', 0)):
+        yield ('max_val',), f"""max_val {self.get('max_val', 1)} must be greater than min_val {self.get('min_val', 0)}: inputs are normalised by (x - min_val) / (max_val - min_val), so the embeddings become NaN or constant"""
+
+
+def check_conditioner_pretransform_config_unused(self: Any) -> Iterator[Failure]:
+    """conditioner.pretransform_config_unused (#/$defs/PretransformConditionerParams)"""
+    if not (self.get('use_model_pretransform') is True):
+        return
+    if not ('pretransform_config' not in self):
+        yield ('pretransform_config',), f"""with use_model_pretransform true the builder leaves pretransform_config in the conditioner's arguments: construction fails with TypeError (unexpected keyword argument 'pretransform_config'); remove it"""
+
+
+def check_conditioner_source_mix_pretransform_config_unused(self: Any) -> Iterator[Failure]:
+    """conditioner.source_mix_pretransform_config_unused (#/$defs/SourceMixConditionerParams)"""
+    if not (self.get('use_model_pretransform') is True):
+        return
+    if not ('pretransform_config' not in self):
+        yield ('pretransform_config',), f"""with use_model_pretransform true the builder leaves pretransform_config in the conditioner's arguments: construction fails with TypeError (unexpected keyword argument 'pretransform_config'); remove it"""
+
+
+def check_conditioning_model_pretransform(self: Any) -> Iterator[Failure]:
+    """conditioning.model_pretransform (#/$defs/ConditionedModelRules)"""
+    if not (not conditioners_using_model_pretransform(self.get('conditioning')) or self.get('pretransform') is not None):
+        yield ('conditioning', 'configs'), f"""conditioner {', '.join(repr(c) for c in conditioners_using_model_pretransform(self.get('conditioning')))} sets use_model_pretransform, but the model has no pretransform: the builder asserts 'Model pretransform must be specified' at construction"""
+
+
+def check_conditioning_pretransform_output_dim(self: Any) -> Iterator[Failure]:
+    """conditioning.pretransform_output_dim (#/$defs/ConditionedModelRules)"""
+    if not (audio_conditioner_problem(self, 'pretransform') is None):
+        yield ('conditioning', 'configs'), f"""{audio_conditioner_problem(self, 'pretransform')}"""
+
+
+def check_conditioning_source_mix_output_dim(self: Any) -> Iterator[Failure]:
+    """conditioning.source_mix_output_dim (#/$defs/ConditionedModelRules)"""
+    if not (audio_conditioner_problem(self, 'source_mix') is None):
+        yield ('conditioning', 'configs'), f"""{audio_conditioner_problem(self, 'source_mix')}"""
+
+
+def check_diffusion_cond_io_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.io_channels (#/$defs/DiffusionCondModelConfig)"""
+    if not (self.get('pretransform') is not None and pretransform_channels(self['pretransform']) is not None):
+        return
+    if not (self['io_channels'] == pretransform_channels(self['pretransform'])):
+        yield ('io_channels',), f"""io_channels is {self['io_channels']} but the {self['pretransform']['type']} pretransform encodes {pretransform_channels(self['pretransform'])} channels: generation and the training demos draw noise of the wrong width and fail with a channel mismatch"""
+
+
+def check_diffusion_cond_dit_io_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.dit_io_channels (#/$defs/DiffusionCondModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') == 'dit' and diffusion_width(self) is not None):
+        return
+    if not (get(self, 'diffusion.config.io_channels', 32) == diffusion_width(self)):
+        yield ('diffusion', 'config', 'io_channels'), f"""the dit backbone denoises diffusion.config.io_channels = {get(self, 'diffusion.config.io_channels', 32)} channels{'' if 'io_channels' in self['diffusion']['config'] else ' (the default)'} but {describe_diffusion_width(self)}: the first forward fails with a channel mismatch"""
+
+
+def check_diffusion_cond_adp_in_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.adp_in_channels (#/$defs/DiffusionCondModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') in ('adp_1d', 'adp_cfg_1d') and get(self, 'diffusion.config.in_channels') is not None and diffusion_width(self) is not None):
+        return
+    if not (get(self, 'diffusion.config.in_channels') == diffusion_width(self)):
+        yield ('diffusion', 'config', 'in_channels'), f"""the {self['diffusion']['type']} backbone denoises diffusion.config.in_channels = {get(self, 'diffusion.config.in_channels')} channels but {describe_diffusion_width(self)}: the first forward fails with a channel mismatch"""
+
+
+def check_diffusion_cond_cross_attention_ids_defined(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.cross_attention_ids_defined (#/$defs/DiffusionCondModelConfig)"""
+    if not (not undefined_ids(self, get(self, 'diffusion.cross_attention_cond_ids'))):
+        yield ('diffusion', 'cross_attention_cond_ids'), f"""cross_attention_cond_ids names {', '.join(repr(i) for i in undefined_ids(self, get(self, 'diffusion.cross_attention_cond_ids')))}, which no conditioner in model.conditioning.configs defines: the first forward fails with KeyError"""
+
+
+def check_diffusion_cond_global_ids_defined(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.global_ids_defined (#/$defs/DiffusionCondModelConfig)"""
+    if not (not undefined_ids(self, get(self, 'diffusion.global_cond_ids'))):
+        yield ('diffusion', 'global_cond_ids'), f"""global_cond_ids names {', '.join(repr(i) for i in undefined_ids(self, get(self, 'diffusion.global_cond_ids')))}, which no conditioner in model.conditioning.configs defines: the first forward fails with KeyError"""
+
+
+def check_diffusion_cond_prepend_ids_defined(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.prepend_ids_defined (#/$defs/DiffusionCondModelConfig)"""
+    if not (not undefined_ids(self, get(self, 'diffusion.prepend_cond_ids'))):
+        yield ('diffusion', 'prepend_cond_ids'), f"""prepend_cond_ids names {', '.join(repr(i) for i in undefined_ids(self, get(self, 'diffusion.prepend_cond_ids')))}, which no conditioner in model.conditioning.configs defines: the first forward fails with KeyError"""
+
+
+def check_diffusion_cond_cross_attention_width(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.cross_attention_width (#/$defs/DiffusionCondModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') == 'dit' and get(self, 'diffusion.cross_attention_cond_ids')):
+        return
+    if not (each_width_problem(self, get(self, 'diffusion.cross_attention_cond_ids'), get(self, 'diffusion.config.cond_token_dim', 0), 'diffusion.config.cond_token_dim') is None):
+        yield ('diffusion', 'config', 'cond_token_dim'), f"""{each_width_problem(self, get(self, 'diffusion.cross_attention_cond_ids'), get(self, 'diffusion.config.cond_token_dim', 0), 'diffusion.config.cond_token_dim')}"""
+
+
+def check_diffusion_cond_prepend_width(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.prepend_width (#/$defs/DiffusionCondModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') == 'dit' and get(self, 'diffusion.prepend_cond_ids')):
+        return
+    if not (each_width_problem(self, get(self, 'diffusion.prepend_cond_ids'), get(self, 'diffusion.config.prepend_cond_dim', 0), 'diffusion.config.prepend_cond_dim') is None):
+        yield ('diffusion', 'config', 'prepend_cond_dim'), f"""{each_width_problem(self, get(self, 'diffusion.prepend_cond_ids'), get(self, 'diffusion.config.prepend_cond_dim', 0), 'diffusion.config.prepend_cond_dim')}"""
+
+
+def check_diffusion_cond_global_width(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.global_width (#/$defs/DiffusionCondModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') == 'dit' and get(self, 'diffusion.global_cond_ids')):
+        return
+    if not (total_width_problem(self, get(self, 'diffusion.global_cond_ids'), get(self, 'diffusion.config.global_cond_dim', 0), 'diffusion.config.global_cond_dim') is None):
+        yield ('diffusion', 'config', 'global_cond_dim'), f"""{total_width_problem(self, get(self, 'diffusion.global_cond_ids'), get(self, 'diffusion.config.global_cond_dim', 0), 'diffusion.config.global_cond_dim')}"""
+
+
+def check_diffusion_cond_input_concat_width(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.input_concat_width (#/$defs/DiffusionCondModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') == 'dit' and get(self, 'diffusion.input_concat_ids')):
+        return
+    if not (total_width_problem(self, get(self, 'diffusion.input_concat_ids'), get(self, 'diffusion.config.input_concat_dim', 0), 'diffusion.config.input_concat_dim') is None):
+        yield ('diffusion', 'config', 'input_concat_dim'), f"""{total_width_problem(self, get(self, 'diffusion.input_concat_ids'), get(self, 'diffusion.config.input_concat_dim', 0), 'diffusion.config.input_concat_dim')}"""
+
+
+def check_diffusion_cond_adp_cfg_cross_attention_width(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.adp_cfg_cross_attention_width (#/$defs/DiffusionCondModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') == 'adp_cfg_1d' and get(self, 'diffusion.cross_attention_cond_ids')):
+        return
+    if not (each_width_problem(self, get(self, 'diffusion.cross_attention_cond_ids'), get(self, 'diffusion.config.context_embedding_features'), 'diffusion.config.context_embedding_features') is None):
+        yield ('diffusion', 'config', 'context_embedding_features'), f"""{each_width_problem(self, get(self, 'diffusion.cross_attention_cond_ids'), get(self, 'diffusion.config.context_embedding_features'), 'diffusion.config.context_embedding_features')}"""
+
+
+def check_diffusion_cond_adp_cfg_tokens(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.adp_cfg_tokens (#/$defs/DiffusionCondModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') == 'adp_cfg_1d' and get(self, 'diffusion.cross_attention_cond_ids') and cross_attention_tokens(self) is not None):
+        return
+    if not (cross_attention_tokens(self) <= get(self, 'diffusion.config.context_embedding_max_length')):
+        yield ('diffusion', 'config', 'context_embedding_max_length'), f"""the cross-attention conditioners give up to {cross_attention_tokens(self)} tokens ({describe_tokens(self)}) but context_embedding_max_length is {get(self, 'diffusion.config.context_embedding_max_length')}: the first forward fails ('Input sequence length must be <= max_length')"""
+
+
+def check_diffusion_cond_adp_global_width(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.adp_global_width (#/$defs/DiffusionCondModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') in ('adp_1d', 'adp_cfg_1d') and get(self, 'diffusion.global_cond_ids') and get(self, 'diffusion.config.context_features') is not None):
+        return
+    if not (total_width_problem(self, get(self, 'diffusion.global_cond_ids'), get(self, 'diffusion.config.context_features'), 'diffusion.config.context_features') is None):
+        yield ('diffusion', 'config', 'context_features'), f"""{total_width_problem(self, get(self, 'diffusion.global_cond_ids'), get(self, 'diffusion.config.context_features'), 'diffusion.config.context_features')}"""
+
+
+def check_diffusion_cond_adp_input_concat_width(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.adp_input_concat_width (#/$defs/DiffusionCondModelConfig)"""
+    if not (get(self, 'diffusion.type') in ('adp_1d', 'adp_cfg_1d') and get(self, 'diffusion.input_concat_ids') and first_context_channels(get(self, 'diffusion.config')) is not None):
+        return
+    if not (total_width_problem(self, get(self, 'diffusion.input_concat_ids'), first_context_channels(get(self, 'diffusion.config')), 'the first non-zero diffusion.config.context_channels entry') is None):
+        yield ('diffusion', 'config', 'context_channels'), f"""{total_width_problem(self, get(self, 'diffusion.input_concat_ids'), first_context_channels(get(self, 'diffusion.config')), 'the first non-zero diffusion.config.context_channels entry')}"""
+
+
+def check_distribution_shift_lengths(self: Any) -> Iterator[Failure]:
+    """distribution_shift.lengths (#/$defs/DistributionShiftOptions)"""
+    if not (self.get('max_length', 4096) != self.get('min_length', 256)):
+        yield ('max_length',), f"""max_length and min_length are both {self.get('max_length', 4096)}: the shift divides by max_length - min_length, so the first training step fails with ZeroDivisionError"""
+
+
+def check_diffusion_cond_input_concat_ids_defined(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.input_concat_ids_defined (#/$defs/DiffusionCondRootRules)"""
+    if not (not undefined_ids(self['model'], get(self, 'model.diffusion.input_concat_ids'), inpainting_ids(self))):
+        yield ('model', 'diffusion', 'input_concat_ids'), f"""input_concat_ids names {', '.join(repr(i) for i in undefined_ids(self['model'], get(self, 'model.diffusion.input_concat_ids'), inpainting_ids(self)))}, which no conditioner in model.conditioning.configs defines{'' if inpainting_ids(self) else ' (inpaint_mask and inpaint_masked_input exist only with training.inpainting or model_type diffusion_cond_inpaint)'}: the first forward fails with KeyError"""
+
+
+def check_diffusion_cond_audio_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.audio_channels (#/$defs/DiffusionCondRootRules)"""
+    if not (get(self, 'model.pretransform') is None):
+        return
+    if not (self['model']['io_channels'] == get(self, 'audio_channels', 2)):
+        yield ('model', 'io_channels'), f"""without a pretransform the model denoises the audio itself, but io_channels is {self['model']['io_channels']} and audio_channels is {get(self, 'audio_channels', 2)}{'' if 'audio_channels' in self else ' (the default)'}: training fails with a channel mismatch"""
+
+
+def check_diffusion_cond_sample_size(self: Any) -> Iterator[Failure]:
+    """diffusion_cond.sample_size (#/$defs/DiffusionCondRootRules)"""
+    if not (backbone_downsampling(self['model']) not in (None, 1) and min_input_length(self['model']) is not None):
+        return
+    if not (self['sample_size'] % min_input_length(self['model']) == 0):
+        yield ('sample_size',), f"""sample_size {self['sample_size']} is not a multiple of {min_input_length(self['model'])} ({describe_min_input_length(self['model'])}): the backbone's sequence length must be a multiple of {backbone_downsampling(self['model'])}, so training fails with a shape error"""
+
+
+def check_diffusion_autoencoder_io_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_autoencoder.io_channels (#/$defs/DiffusionAutoencoderModelConfig)"""
+    if not (self.get('pretransform') is not None and pretransform_channels(self['pretransform']) is not None):
+        return
+    if not (self['io_channels'] == pretransform_channels(self['pretransform'])):
+        yield ('io_channels',), f"""io_channels is {self['io_channels']} but the {self['pretransform']['type']} pretransform encodes {pretransform_channels(self['pretransform'])} channels: generation and the training demos draw noise of the wrong width and fail with a channel mismatch"""
+
+
+def check_diffusion_autoencoder_dit_io_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_autoencoder.dit_io_channels (#/$defs/DiffusionAutoencoderModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') == 'dit' and diffusion_width(self) is not None):
+        return
+    if not (get(self, 'diffusion.config.io_channels', 32) == diffusion_width(self)):
+        yield ('diffusion', 'config', 'io_channels'), f"""the dit backbone denoises diffusion.config.io_channels = {get(self, 'diffusion.config.io_channels', 32)} channels{'' if 'io_channels' in self['diffusion']['config'] else ' (the default)'} but {describe_diffusion_width(self)}: the first forward fails with a channel mismatch"""
+
+
+def check_diffusion_autoencoder_adp_in_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_autoencoder.adp_in_channels (#/$defs/DiffusionAutoencoderModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') in ('adp_1d', 'adp_cfg_1d') and get(self, 'diffusion.config.in_channels') is not None and diffusion_width(self) is not None):
+        return
+    if not (get(self, 'diffusion.config.in_channels') == diffusion_width(self)):
+        yield ('diffusion', 'config', 'in_channels'), f"""the {self['diffusion']['type']} backbone denoises diffusion.config.in_channels = {get(self, 'diffusion.config.in_channels')} channels but {describe_diffusion_width(self)}: the first forward fails with a channel mismatch"""
+
+
+def check_diffusion_autoencoder_dit_input_concat(self: Any) -> Iterator[Failure]:
+    """diffusion_autoencoder.dit_input_concat (#/$defs/DiffusionAutoencoderModelConfig)"""
+    if not (isinstance(get(self, 'diffusion.config'), dict) and get(self, 'diffusion.type') == 'dit'):
+        return
+    if not (get(self, 'diffusion.config.input_concat_dim', 0) == self['latent_dim']):
+        yield ('diffusion', 'config', 'input_concat_dim'), f"""the latents reach the dit backbone by input-concat, so diffusion.config.input_concat_dim must be latent_dim {self['latent_dim']}, got {get(self, 'diffusion.config.input_concat_dim', 0)}: the first forward fails with a channel mismatch"""
+
+
+def check_diffusion_autoencoder_adp_input_concat(self: Any) -> Iterator[Failure]:
+    """diffusion_autoencoder.adp_input_concat (#/$defs/DiffusionAutoencoderModelConfig)"""
+    if not (get(self, 'diffusion.type') == 'adp_1d' and first_context_channels(get(self, 'diffusion.config')) is not None):
+        return
+    if not (first_context_channels(self['diffusion']['config']) == self['latent_dim']):
+        yield ('diffusion', 'config', 'context_channels'), f"""the latents reach the adp_1d backbone by input-concat, so the first non-zero diffusion.config.context_channels entry must be latent_dim {self['latent_dim']}, got {first_context_channels(self['diffusion']['config'])}: the first forward fails ('Expected context with ... channels')"""
+
+
+def check_diffusion_autoencoder_latent_dim(self: Any) -> Iterator[Failure]:
+    """diffusion_autoencoder.latent_dim (#/$defs/DiffusionAutoencoderModelConfig)"""
+    if not (self.get('encoder') is not None and latent_channels(self) is not None):
+        return
+    if not (latent_channels(self) == self['latent_dim']):
+        yield ('latent_dim',), f"""latent_dim is {self['latent_dim']} but {latent_chain(self)}, giving {latent_channels(self)}-wide latents: the diffusion backbone's input-concat width is sized for the wrong latents"""
+
+
+def check_diffusion_autoencoder_encoder_in_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_autoencoder.encoder_in_channels (#/$defs/DiffusionAutoencoderModelConfig)"""
+    if not (self.get('encoder') is not None and encoder_in_channels(self['encoder']) is not None and audio_in_channels(self) is not None):
+        return
+    if not (encoder_in_channels(self['encoder']) == audio_in_channels(self)):
+        yield ('encoder', 'config'), f"""the {self['encoder']['type']} encoder reads {encoder_in_channels(self['encoder'])} channels but receives {audio_in_channels(self)} ({channel_source(self, 'in_channels')}): the first encode fails with a channel mismatch"""
+
+
+def check_diffusion_autoencoder_downsampling_ratio(self: Any) -> Iterator[Failure]:
+    """diffusion_autoencoder.downsampling_ratio (#/$defs/DiffusionAutoencoderModelConfig)"""
+    if not (self.get('encoder') is not None and model_downsampling(self) is not None):
+        return
+    if not (model_downsampling(self) == self['downsampling_ratio']):
+        yield ('downsampling_ratio',), f"""downsampling_ratio is {self['downsampling_ratio']} but the encoder{' and pretransform' if self.get('pretransform') is not None else ''} downsample by {model_downsampling(self)}: decoding upsamples the latents to the wrong length"""
+
+
+def check_diffusion_autoencoder_audio_channels(self: Any) -> Iterator[Failure]:
+    """diffusion_autoencoder.audio_channels (#/$defs/DiffusionAutoencoderRootRules)"""
+    if not (get(self, 'model.pretransform') is None):
+        return
+    if not (self['model']['io_channels'] == get(self, 'audio_channels', 2)):
+        yield ('model', 'io_channels'), f"""without a pretransform the diffusion decoder produces the audio itself, but io_channels is {self['model']['io_channels']} and audio_channels is {get(self, 'audio_channels', 2)}{'' if 'audio_channels' in self else ' (the default)'}: training fails with a channel mismatch"""
+
+
+def check_diffusion_autoencoder_sample_size(self: Any) -> Iterator[Failure]:
+    """diffusion_autoencoder.sample_size (#/$defs/DiffusionAutoencoderRootRules)"""
+    if not (backbone_downsampling(self['model']) not in (None, 1) and min_input_length(self['model']) is not None):
+        return
+    if not (self['sample_size'] % min_input_length(self['model']) == 0):
+        yield ('sample_size',), f"""sample_size {self['sample_size']} is not a multiple of {min_input_length(self['model'])} ({describe_min_input_length(self['model'])}): the backbone's sequence length must be a multiple of {backbone_downsampling(self['model'])}, so training fails with a shape error"""
+
+
+def check_lm_backbone_heads(self: Any) -> Iterator[Failure]:
+    """lm_backbone.heads (#/$defs/ContinuousTransformerLmParams)"""
+    if not (head_layout_problem(self['embed_dim'], self.get('dim_heads', 64), self.get('rotary_pos_emb', True), self.get('add_rope', False)) is None):
+        yield ('dim_heads',), f"""embed_dim {self['embed_dim']} with dim_heads {self.get('dim_heads', 64)}: {head_layout_problem(self['embed_dim'], self.get('dim_heads', 64), self.get('rotary_pos_emb', True), self.get('add_rope', False))}"""
+
+
+def check_lm_discrete_pretransform(self: Any) -> Iterator[Failure]:
+    """lm.discrete_pretransform (#/$defs/LanguageModelConfig)"""
+    if not (isinstance(self.get('pretransform'), dict)):
+        return
+    if not (pretransform_is_discrete(self['pretransform']) is not False):
+        yield ('pretransform',), f"""the lm needs a discrete pretransform (tokens), but {describe_pretransform(self['pretransform'])} is continuous: the builder asserts 'Pretransform must be discrete' at construction"""
+
+
+def check_lm_cross_attention_ids_defined(self: Any) -> Iterator[Failure]:
+    """lm.cross_attention_ids_defined (#/$defs/LanguageModelConfig)"""
+    if not (not undefined_ids(self, get(self, 'lm.cross_attention_cond_ids'))):
+        yield ('lm', 'cross_attention_cond_ids'), f"""cross_attention_cond_ids names {', '.join(repr(i) for i in undefined_ids(self, get(self, 'lm.cross_attention_cond_ids')))}, which no conditioner in model.conditioning.configs defines: the first forward fails with KeyError"""
+
+
+def check_lm_prepend_ids_defined(self: Any) -> Iterator[Failure]:
+    """lm.prepend_ids_defined (#/$defs/LanguageModelConfig)"""
+    if not (not undefined_ids(self, get(self, 'lm.prepend_cond_ids'))):
+        yield ('lm', 'prepend_cond_ids'), f"""prepend_cond_ids names {', '.join(repr(i) for i in undefined_ids(self, get(self, 'lm.prepend_cond_ids')))}, which no conditioner in model.conditioning.configs defines: the first forward fails with KeyError"""
+
+
+def check_lm_global_ids_defined(self: Any) -> Iterator[Failure]:
+    """lm.global_ids_defined (#/$defs/LanguageModelConfig)"""
+    if not (not undefined_ids(self, get(self, 'lm.global_cond_ids'))):
+        yield ('lm', 'global_cond_ids'), f"""global_cond_ids names {', '.join(repr(i) for i in undefined_ids(self, get(self, 'lm.global_cond_ids')))}, which no conditioner in model.conditioning.configs defines: the first forward fails with KeyError"""
+
+
+def check_lm_cross_attention_width(self: Any) -> Iterator[Failure]:
+    """lm.cross_attention_width (#/$defs/LanguageModelConfig)"""
+    if not (isinstance(get(self, 'lm.config'), dict) and get(self, 'lm.cross_attention_cond_ids')):
+        return
+    if not (each_width_problem(self, get(self, 'lm.cross_attention_cond_ids'), get(self, 'lm.config.cross_attn_cond_dim', 0), 'lm.config.cross_attn_cond_dim') is None):
+        yield ('lm', 'config', 'cross_attn_cond_dim'), f"""{each_width_problem(self, get(self, 'lm.cross_attention_cond_ids'), get(self, 'lm.config.cross_attn_cond_dim', 0), 'lm.config.cross_attn_cond_dim')}"""
+
+
+def check_lm_cross_attention_projection(self: Any) -> Iterator[Failure]:
+    """lm.cross_attention_projection (#/$defs/LanguageModelConfig)"""
+    if not (isinstance(get(self, 'lm.config'), dict) and get(self, 'lm.cross_attention_cond_ids')):
+        return
+    if not (get(self, 'lm.config.project_cross_attn_cond') is True):
+        yield ('lm', 'config', 'project_cross_attn_cond'), f"""cross-attention conditioning needs project_cross_attn_cond true: with false the backbone's forward indexes nn.Identity() (models/lm_backbone.py:154) and fails with TypeError"""
+
+
+def check_lm_prepend_width(self: Any) -> Iterator[Failure]:
+    """lm.prepend_width (#/$defs/LanguageModelConfig)"""
+    if not (isinstance(get(self, 'lm.config'), dict) and get(self, 'lm.prepend_cond_ids')):
+        return
+    if not (each_width_problem(self, get(self, 'lm.prepend_cond_ids'), get(self, 'lm.config.prepend_cond_dim', 0), 'lm.config.prepend_cond_dim') is None):
+        yield ('lm', 'config', 'prepend_cond_dim'), f"""{each_width_problem(self, get(self, 'lm.prepend_cond_ids'), get(self, 'lm.config.prepend_cond_dim', 0), 'lm.config.prepend_cond_dim')}"""
+
+
+def check_lm_musiclm_codebooks(self: Any) -> Iterator[Failure]:
+    """lm.musiclm_codebooks (#/$defs/LanguageModelConfig)"""
+    if not (get(self, 'lm.codebook_pattern') == 'musiclm' and pretransform_num_quantizers(self.get('pretransform')) is not None):
+        return
+    if not ((pretransform_num_quantizers(self['pretransform']) or 0) % 2 == 0):
+        yield ('lm', 'codebook_pattern'), f"""the musiclm pattern unrolls the codebooks in groups of two, but the pretransform has {pretransform_num_quantizers(self['pretransform'])} codebooks, an odd number: building the pattern fails with KeyError at the first training or generation step"""
+
+
 CHECKS: dict[str, Callable[[Any], Iterator[Failure]]] = {
+    "oobleck_encoder.strides_cover_c_mults": check_oobleck_encoder_strides_cover_c_mults,
+    "seanet_encoder.activation_params": check_seanet_encoder_activation_params,
+    "seanet_encoder.norm_params": check_seanet_encoder_norm_params,
+    "seanet_encoder.group_norm_causal": check_seanet_encoder_group_norm_causal,
+    "seanet_encoder.compress": check_seanet_encoder_compress,
+    "oobleck_decoder.strides_cover_c_mults": check_oobleck_decoder_strides_cover_c_mults,
+    "seanet_decoder.activation_params": check_seanet_decoder_activation_params,
+    "seanet_decoder.norm_params": check_seanet_decoder_norm_params,
+    "seanet_decoder.group_norm_causal": check_seanet_decoder_group_norm_causal,
+    "seanet_decoder.compress": check_seanet_decoder_compress,
+    "seanet_decoder.final_activation_params": check_seanet_decoder_final_activation_params,
+    "seanet_decoder.final_activation_params_unused": check_seanet_decoder_final_activation_params_unused,
+    "seanet_decoder.trim_right_ratio": check_seanet_decoder_trim_right_ratio,
+    "dac_decoder.channels": check_dac_decoder_channels,
+    "residual_vq.learnable_codebook": check_residual_vq_learnable_codebook,
+    "residual_vq.sync_update_v": check_residual_vq_sync_update_v,
+    "residual_vq.affine_param": check_residual_vq_affine_param,
+    "residual_vq.reinmax": check_residual_vq_reinmax,
+    "dac_rvq.codebook_dim": check_dac_rvq_codebook_dim,
+    "dac_rvq_vae.codebook_dim": check_dac_rvq_vae_codebook_dim,
+    "fsq.keep_num_codebooks_dim": check_fsq_keep_num_codebooks_dim,
+    "dithered_fsq.levels": check_dithered_fsq_levels,
+    "pqmf.num_bands": check_pqmf_num_bands,
+    "dac_pretrained.bitrate": check_dac_pretrained_bitrate,
+    "autoencoder.vae_input": check_autoencoder_vae_input,
+    "autoencoder.bottleneck_dim": check_autoencoder_bottleneck_dim,
+    "autoencoder.bottleneck_input_dim": check_autoencoder_bottleneck_input_dim,
+    "autoencoder.decoder_latent_dim": check_autoencoder_decoder_latent_dim,
+    "autoencoder.decoder_dimension": check_autoencoder_decoder_dimension,
+    "autoencoder.decoder_in_channels": check_autoencoder_decoder_in_channels,
+    "autoencoder.latent_dim": check_autoencoder_latent_dim,
+    "autoencoder.downsampling_ratio": check_autoencoder_downsampling_ratio,
+    "autoencoder.encoder_in_channels": check_autoencoder_encoder_in_channels,
+    "autoencoder.encoder_seanet_channels": check_autoencoder_encoder_seanet_channels,
+    "autoencoder.decoder_out_channels": check_autoencoder_decoder_out_channels,
+    "autoencoder.decoder_seanet_channels": check_autoencoder_decoder_seanet_channels,
+    "training.autoencoder.learning_rate_or_optimizers": check_training_autoencoder_learning_rate_or_optimizers,
+    "training.autoencoder.discriminator_optimizer": check_training_autoencoder_discriminator_optimizer,
+    "training.autoencoder.schedulers_in_pairs": check_training_autoencoder_schedulers_in_pairs,
+    "training.autoencoder.teacher_checkpoint": check_training_autoencoder_teacher_checkpoint,
+    "training.autoencoder.teacher_is_autoencoder": check_training_autoencoder_teacher_is_autoencoder,
+    "training.autoencoder.no_lbfgs": check_training_autoencoder_no_lbfgs,
+    "training.autoencoder.no_lbfgs_discriminator": check_training_autoencoder_no_lbfgs_discriminator,
+    "training.diffusion_cond.learning_rate_or_optimizers": check_training_diffusion_cond_learning_rate_or_optimizers,
+    "training.diffusion_cond.arc_optimizers": check_training_diffusion_cond_arc_optimizers,
+    "training.diffusion_cond.arc_schedulers_in_pairs": check_training_diffusion_cond_arc_schedulers_in_pairs,
+    "training.diffusion_cond.arc_no_lbfgs": check_training_diffusion_cond_arc_no_lbfgs,
+    "training.diffusion_cond.arc_no_lbfgs_discriminator": check_training_diffusion_cond_arc_no_lbfgs_discriminator,
+    "training.diffusion_cond_inpaint.learning_rate_or_optimizers": check_training_diffusion_cond_inpaint_learning_rate_or_optimizers,
+    "training.diffusion_cond_inpaint.arc_optimizers": check_training_diffusion_cond_inpaint_arc_optimizers,
+    "training.diffusion_cond_inpaint.arc_schedulers_in_pairs": check_training_diffusion_cond_inpaint_arc_schedulers_in_pairs,
+    "training.diffusion_cond_inpaint.arc_no_lbfgs": check_training_diffusion_cond_inpaint_arc_no_lbfgs,
+    "training.diffusion_cond_inpaint.arc_no_lbfgs_discriminator": check_training_diffusion_cond_inpaint_arc_no_lbfgs_discriminator,
+    "training.inpainting.probabilities_sum": check_training_inpainting_probabilities_sum,
+    "training.arc.discriminator_source": check_training_arc_discriminator_source,
+    "training.arc.teacher_checkpoint": check_training_arc_teacher_checkpoint,
+    "training.arc.ode_warmup_teacher": check_training_arc_ode_warmup_teacher,
+    "training.arc.teacher_is_dit": check_training_arc_teacher_is_dit,
+    "training.arc.discriminator_is_dit": check_training_arc_discriminator_is_dit,
+    "training.arc.hidden_layer_in_depth": check_training_arc_hidden_layer_in_depth,
+    "training.arc.head_config_keys": check_training_arc_head_config_keys,
+    "training.arc.head_stage_lists": check_training_arc_head_stage_lists,
+    "training.demo.cond_given": check_training_demo_cond_given,
+    "training.demo.cond_length": check_training_demo_cond_length,
+    "training.demo.audio_cond_from_batch": check_training_demo_audio_cond_from_batch,
+    "training.demo.displays_from_batch": check_training_demo_displays_from_batch,
+    "training.lm.learning_rate_or_optimizers": check_training_lm_learning_rate_or_optimizers,
+    "training.lm.demo_cond_length": check_training_lm_demo_cond_length,
+    "torch.Rprop.etas.0": check_torch_Rprop_etas_0,
+    "torch.Rprop.etas.1": check_torch_Rprop_etas_1,
+    "torch.SGD.nesterov": check_torch_SGD_nesterov,
+    "torch.StepLR.step_size.not_0": check_torch_StepLR_step_size_not_0,
+    "torch.CosineAnnealingLR.T_max.not_0": check_torch_CosineAnnealingLR_T_max_not_0,
+    "torch.CyclicLR.step_size_up.not_0": check_torch_CyclicLR_step_size_up_not_0,
+    "torch.OneCycleLR.total_steps": check_torch_OneCycleLR_total_steps,
+    "torch.OneCycleLR.div_factor.not_0": check_torch_OneCycleLR_div_factor_not_0,
+    "torch.OneCycleLR.final_div_factor.not_0": check_torch_OneCycleLR_final_div_factor_not_0,
+    "training.mrstft.equal_lengths": check_training_mrstft_equal_lengths,
+    "training.mrstft.mel_bins": check_training_mrstft_mel_bins,
+    "training.mrmel.config_when_weighted": check_training_mrmel_config_when_weighted,
+    "training.mrmel.equal_lengths": check_training_mrmel_equal_lengths,
+    "training.encodec_discriminator.equal_lengths": check_training_encodec_discriminator_equal_lengths,
+    "training.stft.scale_needs_bins": check_training_stft_scale_needs_bins,
+    "training.stft.weighting_needs_sample_rate": check_training_stft_weighting_needs_sample_rate,
+    "training.mel_stft.bins": check_training_mel_stft_bins,
+    "hyperencoder.vae_input": check_hyperencoder_vae_input,
+    "hyperencoder.bottleneck_dim": check_hyperencoder_bottleneck_dim,
+    "hyperencoder.bottleneck_input_dim": check_hyperencoder_bottleneck_input_dim,
+    "hyperencoder.decoder_latent_dim": check_hyperencoder_decoder_latent_dim,
+    "hyperencoder.decoder_dimension": check_hyperencoder_decoder_dimension,
+    "hyperencoder.decoder_in_channels": check_hyperencoder_decoder_in_channels,
+    "hyperencoder.latent_dim": check_hyperencoder_latent_dim,
+    "hyperencoder.downsampling_ratio": check_hyperencoder_downsampling_ratio,
+    "hyperencoder.encoder_in_channels": check_hyperencoder_encoder_in_channels,
+    "hyperencoder.encoder_seanet_channels": check_hyperencoder_encoder_seanet_channels,
+    "hyperencoder.decoder_out_channels": check_hyperencoder_decoder_out_channels,
+    "hyperencoder.decoder_seanet_channels": check_hyperencoder_decoder_seanet_channels,
+    "adp.context_embedding_unused": check_adp_context_embedding_unused,
+    "adp.factors_length": check_adp_factors_length,
+    "adp.num_blocks_length": check_adp_num_blocks_length,
+    "adp.attentions_length": check_adp_attentions_length,
+    "adp.attention_heads": check_adp_attention_heads,
+    "adp.attention_multiplier": check_adp_attention_multiplier,
+    "adp.group_norm": check_adp_group_norm,
+    "adp.attention_width": check_adp_attention_width,
+    "adp.patch_size": check_adp_patch_size,
+    "adp.time_channels": check_adp_time_channels,
+    "adp.stft_options": check_adp_stft_options,
+    "adp.out_channels": check_adp_out_channels,
+    "transformer.sinusoidal_width": check_transformer_sinusoidal_width,
+    "transformer.ff_dim_out": check_transformer_ff_dim_out,
+    "transformer.ff_conv_kernel": check_transformer_ff_conv_kernel,
+    "dit.heads": check_dit_heads,
+    "dit.cross_attention_heads": check_dit_cross_attention_heads,
+    "dit.global_cond_width": check_dit_global_cond_width,
+    "dit.timestep_embed_dim": check_dit_timestep_embed_dim,
+    "diffusion_uncond.in_channels": check_diffusion_uncond_in_channels,
+    "diffusion_uncond.dit_input_concat": check_diffusion_uncond_dit_input_concat,
+    "diffusion_uncond.adp_context_features": check_diffusion_uncond_adp_context_features,
+    "diffusion_uncond.adp_context_channels": check_diffusion_uncond_adp_context_channels,
+    "diffusion_uncond.audio_channels": check_diffusion_uncond_audio_channels,
+    "diffusion_uncond.sample_size": check_diffusion_uncond_sample_size,
+    "conditioning.unique_ids": check_conditioning_unique_ids,
+    "conditioner.int_range": check_conditioner_int_range,
+    "conditioner.number_range": check_conditioner_number_range,
+    "conditioner.pretransform_config_unused": check_conditioner_pretransform_config_unused,
+    "conditioner.source_mix_pretransform_config_unused": check_conditioner_source_mix_pretransform_config_unused,
+    "conditioning.model_pretransform": check_conditioning_model_pretransform,
+    "conditioning.pretransform_output_dim": check_conditioning_pretransform_output_dim,
+    "conditioning.source_mix_output_dim": check_conditioning_source_mix_output_dim,
+    "diffusion_cond.io_channels": check_diffusion_cond_io_channels,
+    "diffusion_cond.dit_io_channels": check_diffusion_cond_dit_io_channels,
+    "diffusion_cond.adp_in_channels": check_diffusion_cond_adp_in_channels,
+    "diffusion_cond.cross_attention_ids_defined": check_diffusion_cond_cross_attention_ids_defined,
+    "diffusion_cond.global_ids_defined": check_diffusion_cond_global_ids_defined,
+    "diffusion_cond.prepend_ids_defined": check_diffusion_cond_prepend_ids_defined,
+    "diffusion_cond.cross_attention_width": check_diffusion_cond_cross_attention_width,
+    "diffusion_cond.prepend_width": check_diffusion_cond_prepend_width,
+    "diffusion_cond.global_width": check_diffusion_cond_global_width,
+    "diffusion_cond.input_concat_width": check_diffusion_cond_input_concat_width,
+    "diffusion_cond.adp_cfg_cross_attention_width": check_diffusion_cond_adp_cfg_cross_attention_width,
+    "diffusion_cond.adp_cfg_tokens": check_diffusion_cond_adp_cfg_tokens,
+    "diffusion_cond.adp_global_width": check_diffusion_cond_adp_global_width,
+    "diffusion_cond.adp_input_concat_width": check_diffusion_cond_adp_input_concat_width,
+    "distribution_shift.lengths": check_distribution_shift_lengths,
+    "diffusion_cond.input_concat_ids_defined": check_diffusion_cond_input_concat_ids_defined,
+    "diffusion_cond.audio_channels": check_diffusion_cond_audio_channels,
+    "diffusion_cond.sample_size": check_diffusion_cond_sample_size,
+    "diffusion_autoencoder.io_channels": check_diffusion_autoencoder_io_channels,
+    "diffusion_autoencoder.dit_io_channels": check_diffusion_autoencoder_dit_io_channels,
+    "diffusion_autoencoder.adp_in_channels": check_diffusion_autoencoder_adp_in_channels,
+    "diffusion_autoencoder.dit_input_concat": check_diffusion_autoencoder_dit_input_concat,
+    "diffusion_autoencoder.adp_input_concat": check_diffusion_autoencoder_adp_input_concat,
+    "diffusion_autoencoder.latent_dim": check_diffusion_autoencoder_latent_dim,
+    "diffusion_autoencoder.encoder_in_channels": check_diffusion_autoencoder_encoder_in_channels,
+    "diffusion_autoencoder.downsampling_ratio": check_diffusion_autoencoder_downsampling_ratio,
+    "diffusion_autoencoder.audio_channels": check_diffusion_autoencoder_audio_channels,
+    "diffusion_autoencoder.sample_size": check_diffusion_autoencoder_sample_size,
+    "lm_backbone.heads": check_lm_backbone_heads,
+    "lm.discrete_pretransform": check_lm_discrete_pretransform,
+    "lm.cross_attention_ids_defined": check_lm_cross_attention_ids_defined,
+    "lm.prepend_ids_defined": check_lm_prepend_ids_defined,
+    "lm.global_ids_defined": check_lm_global_ids_defined,
+    "lm.cross_attention_width": check_lm_cross_attention_width,
+    "lm.cross_attention_projection": check_lm_cross_attention_projection,
+    "lm.prepend_width": check_lm_prepend_width,
+    "lm.musiclm_codebooks": check_lm_musiclm_codebooks,
 }

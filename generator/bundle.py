@@ -86,13 +86,22 @@ class _Bundler:
         if not other.is_file():
             raise BundleError(f"{path.relative_to(self.schema_dir)}: $ref {ref!r} names a missing file")
         if other == self.root_path:
-            return f"#{fragment}" if fragment not in ("", "/") else "#"
+            return f"#{fragment}" if fragment not in ("", "/") else self._root_alias()
         title = self.add_file(other)
         if fragment in ("", "/"):
             return f"#/$defs/{title}"
         if not fragment.startswith("/$defs/"):
             raise BundleError(f"{path}: $ref {ref!r}: only whole files or '#/$defs/<name>' may be referenced")
         return f"#{fragment}"
+
+    def _root_alias(self) -> str:
+        """Where another file's reference to the whole root schema points: a copy of the root, ``$defs[<title>Ref]``
+        (filled in by ``bundle``). datamodel-code-generator inlines a referenced root model and drops its class,
+        and the root's class is the public entry point."""
+        name = f"{self.file_titles[self.root_path]}Ref"
+        if name not in self.defs:
+            self._claim(name, None, self.root_path)
+        return f"#/$defs/{name}"
 
     def bundle(self) -> dict[str, Any]:
         self.root_path = (self.schema_dir / ROOT_SCHEMA).resolve()
@@ -105,6 +114,9 @@ class _Bundler:
         for name, sub in root_defs.items():
             self.defs[name] = self._rewrite(sub, self.root_path)
         body = self._rewrite(root, self.root_path)
+        alias = f"{self.file_titles[self.root_path]}Ref"
+        if alias in self.defs:
+            self.defs[alias] = {**body, "title": alias}
         out: dict[str, Any] = {"$schema": schema_uri} if schema_uri else {}
         out.update(body)
         out["$defs"] = self.defs

@@ -14,6 +14,8 @@ from datamodel_code_generator import DataModelType, InputFileType, PythonVersion
 from datamodel_code_generator.format import Formatter
 
 from .bundle import BundleError, bundle_schemas
+from .docs import reference_context
+from .editor import enrich
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RULES_LIB = Path(__file__).resolve().parent.parent / "sat_config" / "rules_lib.py"
@@ -77,6 +79,21 @@ def _rule_helpers() -> list[str]:
     raise BundleError(f"{RULES_LIB}: no __all__")
 
 
+def _fstring_literal(rule_id: str, message: str) -> str:
+    """``message`` as a Python f-string literal; triple quotes let its {expressions} use either quote character
+    (an escaped quote inside an f-string expression is a SyntaxError before Python 3.12)."""
+    text = message.replace("\\", "\\\\")
+    for quote in ('"""', "'''"):
+        if quote not in text and not text.endswith(quote[0]):
+            literal = f"f{quote}{text}{quote}"
+            try:
+                ast.parse(literal, mode="eval")
+            except SyntaxError as exc:
+                raise BundleError(f"rule {rule_id!r}: message is not an f-string body: {exc}") from exc
+            return literal
+    raise BundleError(f"rule {rule_id!r}: message cannot be quoted (it holds both ''' and \"\"\")")
+
+
 def collect_rules(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     """The ``x-rules`` of every schema object, checked and ready for the rules template."""
     rules: list[dict[str, Any]] = []
@@ -103,6 +120,7 @@ def collect_rules(bundle: dict[str, Any]) -> list[dict[str, Any]]:
                 "when": rule.get("when"),
                 "require": rule["require"],
                 "message": rule["message"],
+                "message_literal": _fstring_literal(rule_id, rule["message"]),
                 "at_literal": repr(tuple(rule.get("at", []))),
             })
     return rules
@@ -121,25 +139,39 @@ def model_types(bundle: dict[str, Any]) -> list[dict[str, str]]:
     return entries
 
 
+def _bundle(schema_dir: Path) -> dict[str, Any]:
+    return {"$comment": _header().lstrip("# "), **bundle_schemas(schema_dir)}
+
+
+def render_docs(schema_dir: Path) -> dict[str, str]:
+    """Every file of docs/ (the reference generated from the schemas): name and text."""
+    context = reference_context(enrich(_bundle(schema_dir)), _header().lstrip("# "))
+    return {"reference.md": _env.get_template("reference.md.jinja2").render(**context)}
+
+
 def render_files(schema_dir: Path) -> dict[str, str]:
-    """Every generated file's name and text."""
-    bundle = bundle_schemas(schema_dir)
-    bundle = {"$comment": _header().lstrip("# "), **bundle}
+    """Every generated file's name and text. schema.json carries the editor annotations (generator/editor.py);
+    the classes, dispatch table and rules come from the schemas as written."""
+    bundle = _bundle(schema_dir)
     return {
         "__init__.py": _env.get_template("__init__.py.jinja2").render(),
-        "schema.json": json.dumps(bundle, indent=2, ensure_ascii=False) + "\n",
+        "schema.json": json.dumps(enrich(bundle), indent=2, ensure_ascii=False) + "\n",
         "models.py": pydantic_models(bundle),
         "dispatch.py": _env.get_template("dispatch.py.jinja2").render(model_types=model_types(bundle)),
         "rules.py": _env.get_template("rules.py.jinja2").render(rules=collect_rules(bundle), helpers=_rule_helpers()),
     }
 
 
-def emit_all(schema_dir: Path, output: Path) -> list[Path]:
-    """Write generated/ into ``output``; return the paths written."""
-    output.mkdir(parents=True, exist_ok=True)
+def emit_all(schema_dir: Path, output: Path, docs: Path | None = None) -> list[Path]:
+    """Write generated/ into ``output`` (and docs/ into ``docs``); return the paths written."""
+    targets = [(output, render_files(schema_dir))]
+    if docs is not None:
+        targets.append((docs, render_docs(schema_dir)))
     written = []
-    for name, text in render_files(schema_dir).items():
-        path = output / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path.resolve())
+    for directory, files in targets:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            path = directory / name
+            path.write_text(text, encoding="utf-8")
+            written.append(path.resolve())
     return written

@@ -46,11 +46,18 @@ def validate_config(config: Any) -> dict[str, Any]:
     return plain  # type: ignore[no-any-return]
 
 
+def model_problems(problems: list[Problem]) -> list[Problem]:
+    """The problems that stop a model from being built: upstream's model builders never read ``training``."""
+    return [p for p in problems if p.parts[:1] != ("training",)]
+
+
 def create_model_from_config(model_config: Any) -> Any:
     """Validate, then build with upstream's constructor for ``model_type``: same argument and result as
     ``stable_audio_tools.models.factory.create_model_from_config``. Upstream gets a copy of the user's values
-    (upstream mutates some dicts in place) with ``$schema`` removed, and no injected defaults."""
-    plain = validate_config(model_config)
+    (upstream mutates some dicts in place) with ``$schema`` removed, and no injected defaults. Problems in
+    ``training`` do not stop the build (upstream's model builders never read it); ``validate_config`` reports them."""
+    plain = to_plain(model_config)
+    raise_for_problems(model_problems(find_problems(plain)), plain)
     plain.pop("$schema", None)
     return resolve_factory(plain[DISCRIMINATOR])(plain)
 
@@ -72,5 +79,5 @@ def create_model_from_config_path(model_config_path: str | Path) -> Any:
     """``create_model_from_config`` on a JSON (or YAML) file; problems carry line and column.
     Raises LoadError (an OSError) when the file cannot be read."""
     doc = read_document(Path(model_config_path))
-    raise_for_problems(problems_in_document(doc), doc.data, doc.source)
+    raise_for_problems(model_problems(problems_in_document(doc)), doc.data, doc.source)
     return create_model_from_config(doc.data)

@@ -118,6 +118,50 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    import contextlib
+    import warnings
+
+    from .errors import ConfigError, FactoryUnavailableError
+    from .inspection import BuildError, inspect_config_path, render_text
+
+    status = EXIT_OK
+    results: list[dict[str, Any]] = []
+    try:
+        files = list(_expand(args.files))
+    except LoadError as exc:
+        print(f"sat-config: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in files:
+        result: dict[str, Any] = {"file": str(path)}
+        try:
+            with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():  # upstream's notices
+                warnings.simplefilter("ignore")
+                report = inspect_config_path(path)
+        except LoadError as exc:
+            print(f"sat-config: cannot read {exc}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        except ConfigError as exc:
+            result.update(valid=False, built=False, errors=[p.to_dict() for p in exc.errors])
+            text = f"{path}: invalid, not inspected\n" + "\n".join("  " + p.render(str(path)) for p in exc.errors)
+        except (BuildError, FactoryUnavailableError) as exc:  # valid, but upstream cannot build it
+            result.update(valid=True, built=False, errors=[], error=str(exc))
+            text = f"{path}: valid, but stable-audio-tools could not build it: {exc}"
+        else:  # problems confined to `training` still let the model be inspected; the file stays invalid
+            problems = report.pop("problems")
+            result.update(valid=not problems, built=True, **report, errors=[p.to_dict() for p in problems])
+            text = "\n".join([render_text(report, str(path))] + [
+                f"  training problem (the model above is unaffected): {p.render(str(path))}" for p in problems])
+        status = max(status, EXIT_OK if result["valid"] and result["built"] else EXIT_INVALID)
+        results.append(result)
+        if args.format == "text":
+            print(text)
+    if args.format == "json":
+        print(json.dumps(results, indent=2))
+    return status
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     text = json.dumps(load_bundled_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
@@ -144,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--skip-unavailable", action="store_true",
                        help="report model types with no installed constructor (hyperencoder) without failing")
     build.set_defaults(run=_cmd_build)
+    inspect = commands.add_parser("inspect", help="validate, then build without weights (meta device) and report "
+                                  "parameters, the audio-to-latent chain and the conditioning inputs")
+    inspect.add_argument("files", nargs="+", metavar="FILE")
+    inspect.add_argument("--format", choices=("text", "json"), default="text")
+    inspect.set_defaults(run=_cmd_inspect)
     schema = commands.add_parser("schema", help="print the bundled JSON Schema (every reference internal)")
     schema.add_argument("--output", "-o", metavar="FILE", help="write it to FILE instead of standard output")
     schema.set_defaults(run=_cmd_schema)

@@ -48,10 +48,11 @@ class Problem:
     parts: tuple[Any, ...] = ()
     line: int | None = None
     column: int | None = None
+    doc: str | None = None  # the reference section that documents the key: "docs/reference.md#<anchor>"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["parts"]
+        del data["parts"], data["doc"]
         return data
 
     def render(self, source: str | None = None) -> str:
@@ -59,7 +60,8 @@ class Problem:
         if source is not None:
             where = f"{source}:{self.line}:{self.column}: " if self.line is not None else f"{source}: "
         hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
-        return f"{where}{self.path}: {self.message}{hint} [{self.kind}]"
+        doc = f" see {self.doc}" if self.doc else ""
+        return f"{where}{self.path}: {self.message}{hint} [{self.kind}]{doc}"
 
 
 class ConfigError(ValueError):

@@ -23,12 +23,13 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # python-jsonschema is imported only when a config has problems
+    from jsonschema.exceptions import ValidationError
 
 from .errors import Problem, json_path
+from .reference import doc_link
 
 _RANGE = {
     "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
@@ -59,6 +60,8 @@ def closest(word: Any, candidates: Any) -> str | None:
 
 
 def _error(message: str, kind: str, path: tuple[Any, ...] = (), suggestion: str | None = None) -> ValidationError:
+    from jsonschema.exceptions import ValidationError
+
     err = ValidationError(message, path=path)
     err.sat_kind = kind  # type: ignore[attr-defined]
     err.sat_suggestion = suggestion  # type: ignore[attr-defined]
@@ -91,7 +94,7 @@ def _tag_table(validator: Any, branches: list[Any], prop: str) -> dict[Any, int]
 def _one_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
     discriminator = schema.get("discriminator")
     if not discriminator:
-        yield from _BUILTIN["oneOf"](validator, branches, instance, schema)
+        yield from _builtin("oneOf")(validator, branches, instance, schema)
         return
     if not validator.is_type(instance, "object"):
         if "type" not in schema:  # otherwise the sibling "type" reports it
@@ -132,7 +135,7 @@ def _any_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str
     elif not applicable:
         yield _error(f"expected {' or '.join(expected)}, got {json_type(instance)} {_short(instance)}", "type")
     else:
-        yield from _BUILTIN["anyOf"](validator, branches, instance, schema)
+        yield from _builtin("anyOf")(validator, branches, instance, schema)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -143,7 +146,7 @@ def _additional_properties(
     validator: Any, value: Any, instance: Any, schema: dict[str, Any]
 ) -> Iterator[ValidationError]:
     if value is not False or not validator.is_type(instance, "object"):
-        yield from _BUILTIN["additionalProperties"](validator, value, instance, schema)
+        yield from _builtin("additionalProperties")(validator, value, instance, schema)
         return
     known = schema.get("properties", {})
     patterns = schema.get("patternProperties", {})
@@ -190,17 +193,10 @@ def _rules(
         yield _error(message, "cross_field", tuple(path))
 
 
-_BUILTIN = Draft202012Validator.VALIDATORS
-SatValidator = validators.extend(
-    Draft202012Validator,
-    {
-        "oneOf": _one_of,
-        "anyOf": _any_of,
-        "additionalProperties": _additional_properties,
-        "x-unsupported": _unsupported,
-        "x-rules": _rules,
-    },
-)
+def _builtin(keyword: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator.VALIDATORS[keyword]
 
 
 def load_bundled_schema() -> dict[str, Any]:
@@ -213,10 +209,22 @@ def load_bundled_schema() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def validator() -> Any:
     """The one cached validator over the bundled schema."""
+    from jsonschema import Draft202012Validator, validators
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    keywords = {
+        "oneOf": _one_of,
+        "anyOf": _any_of,
+        "additionalProperties": _additional_properties,
+        "x-unsupported": _unsupported,
+        "x-rules": _rules,
+    }
+    sat_validator = validators.extend(Draft202012Validator, keywords)
     schema = load_bundled_schema()
     resource = Resource.from_contents(schema, default_specification=DRAFT202012)
     registry: Registry[Any] = Registry().with_resource("urn:sat-config:schema", resource)
-    return SatValidator(schema, registry=registry)
+    return sat_validator(schema, registry=registry)
 
 
 def _message(error: ValidationError) -> tuple[str, tuple[Any, ...]]:
@@ -324,7 +332,8 @@ def find_problems(config: Any, fast: bool = True) -> list[Problem]:
             message, parts = error.message, tuple(error.absolute_path)
         else:
             message, parts = _message(error)
-        problem = Problem(json_path(parts), _kind(error), message, _suggestion(error), parts)
+        doc = doc_link(validator().schema, error.schema)
+        problem = Problem(json_path(parts), _kind(error), message, _suggestion(error), parts, doc=doc)
         key = (problem.path, problem.kind, problem.message)
         if key not in seen:
             seen.add(key)

@@ -45,8 +45,9 @@ def test_text_output_has_file_line_column_path_and_suggestion(typo_file, capsys)
     assert main(["validate", str(typo_file)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert f"{typo_file}:43:5: $.model.latnet_dim: unknown key 'latnet_dim' (did you mean 'latent_dim'?) " \
-           "[unknown_key]" in out
-    assert f'{typo_file}:45:5: $.model.io_channels: expected integer, got string "2" [type]' in out
+           "[unknown_key] see docs/reference.md#autoencodermodelconfig" in out
+    assert f'{typo_file}:45:5: $.model.io_channels: expected integer, got string "2" [type] ' \
+           "see docs/reference.md#autoencodermodelconfig" in out
     assert out[-1] == "0 of 1 file valid, 3 problems"
 
 

@@ -1,0 +1,265 @@
+"""``sat-config inspect``: validate a config, build it without weights, and report what it would train.
+
+The model is built by upstream's own constructors on ``torch.device("meta")`` (parameters have shapes but no
+memory), with the pieces that download at construction replaced by stand-ins (``sat_config.placeholders``).
+A layer that cannot be built on the meta device makes the whole build fall back to the CPU. Every figure in the
+report is read from the built modules, not re-derived from the config.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .api import DISCRIMINATOR, problems_in_document, raise_for_problems, to_plain
+from .errors import Problem
+from .factories import ModelFactory, resolve_factory
+from .loader import read_document
+from .placeholders import Replacement, network_placeholders
+from .validation import find_problems
+
+ROLES = {"model": "backbone", "lm": "backbone", "diffusion": "backbone"}
+ROUTES = (
+    ("cross_attention", "cross_attn_cond_ids"),
+    ("global", "global_cond_ids"),
+    ("prepend", "prepend_cond_ids"),
+    ("input_concat", "input_concat_ids"),
+)
+
+
+@dataclass
+class DryBuild:
+    """A model built without weights: where it was built, why it fell back, what was replaced, and the copy of
+    the config upstream was given (some constructors change it in place, as train.py's later calls see it)."""
+
+    model: Any
+    device: str  # "meta" or "cpu"
+    seconds: float
+    config: dict[str, Any]
+    fallback_reason: str | None = None
+    replacements: list[Replacement] = field(default_factory=list)
+
+
+def build_dry(factory: ModelFactory, config: dict[str, Any]) -> DryBuild:
+    """``factory(config)`` on the meta device with offline stand-ins, else (when a layer needs real tensors
+    while building) again on the CPU. Raises what the CPU build raises when both fail."""
+    start = time.perf_counter()
+    with network_placeholders() as replaced:
+        given = copy.deepcopy(config)
+        try:
+            with torch.device("meta"):
+                model = factory(given)
+            return DryBuild(model, "meta", time.perf_counter() - start, given, None, list(replaced))
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        del replaced[:]
+        given = copy.deepcopy(config)
+        model = factory(given)
+        return DryBuild(model, "cpu", time.perf_counter() - start, given, reason, list(replaced))
+
+
+def _counts(module: Any) -> dict[str, int]:
+    total = trainable = 0
+    for param in module.parameters():
+        total += param.numel()
+        trainable += param.numel() if param.requires_grad else 0
+    return {"parameters": total, "trainable": trainable, "frozen": total - trainable}
+
+
+def _submodules(model: Any) -> list[dict[str, Any]]:
+    return [{"name": name, "role": ROLES.get(name, name), "class": type(child).__name__, **_counts(child)}
+            for name, child in model.named_children()]
+
+
+def _placeholders_in(model: Any, replacements: list[Replacement]) -> list[dict[str, Any]]:
+    """Where each stand-in sits in the built model (dotted attribute path). Its weights count as the real ones
+    unless it is a registered submodule (part of ``model.parameters()``) without the real parameter count."""
+    found: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, str, bool]] = [(model, "", True)]
+    while stack:
+        obj, path, registered = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        replacement = getattr(obj, "sat_placeholder", None)
+        if isinstance(replacement, Replacement):
+            found.append({"module": path or "(model)", "kind": replacement.kind, "what": replacement.what,
+                          "note": replacement.note, "weights_counted": replacement.counted or not registered})
+        if not isinstance(obj, torch.nn.Module):
+            continue
+        children = dict(obj.named_children())
+        hidden = {k: v for k, v in vars(obj).items() if not k.startswith("_") and k not in children}
+        for name, value in list(children.items()) + list(hidden.items()):
+            if isinstance(value, torch.nn.Module) or hasattr(value, "sat_placeholder"):
+                stack.append((value, f"{path}.{name}" if path else name, registered and name in children))
+    found.sort(key=lambda entry: entry["module"])
+    missing = [r for r in replacements if not any(f["what"] == r.what and f["kind"] == r.kind for f in found)]
+    found += [{"module": None, "kind": r.kind, "what": r.what, "note": r.note, "weights_counted": True}
+              for r in missing]
+    return found
+
+
+def _audio_chain(model: Any, sample_size: Any) -> dict[str, Any]:
+    pretransform = getattr(model, "pretransform", None)
+    if hasattr(model, "latent_dim") and hasattr(model, "encoder"):  # AudioAutoencoder, DiffusionAutoencoder
+        chain = {"audio_channels": model.in_channels, "output_channels": model.out_channels,
+                 "downsampling_ratio": model.downsampling_ratio, "latent_channels": model.latent_dim}
+    elif pretransform is not None:
+        chain = {"audio_channels": pretransform.io_channels, "downsampling_ratio": pretransform.downsampling_ratio,
+                 "latent_channels": pretransform.encoded_channels}
+    else:  # a diffusion model working on audio directly
+        chain = {"audio_channels": model.io_channels, "downsampling_ratio": 1, "latent_channels": model.io_channels}
+    if hasattr(model, "io_channels") and not hasattr(model, "encoder"):
+        chain["backbone_io_channels"] = model.io_channels
+    for attr in ("num_quantizers", "codebook_size", "min_input_length"):
+        value = getattr(model, attr, None)
+        if value is not None:
+            chain[attr] = int(value)
+    sample_rate, ratio = getattr(model, "sample_rate", None), chain["downsampling_ratio"]
+    chain = {"sample_rate": sample_rate, **chain}
+    if isinstance(ratio, int) and ratio > 0 and isinstance(sample_rate, int):
+        chain["latents_per_second"] = sample_rate / ratio
+    if isinstance(sample_size, int):
+        chain["sample_size"] = sample_size
+        if isinstance(ratio, int) and ratio > 0:
+            chain["latent_length"] = sample_size // ratio
+            chain["sample_size_remainder"] = sample_size % ratio
+    return chain
+
+
+def _conditioning(model: Any) -> dict[str, Any] | None:
+    conditioner = getattr(model, "conditioner", None)
+    routes = {route: list(getattr(model, attr, None) or []) for route, attr in ROUTES if hasattr(model, attr)}
+    if conditioner is None and not any(routes.values()):
+        return None
+    inputs = []
+    modules = dict(conditioner.conditioners.items()) if conditioner is not None else {}
+    for cond_id, module in modules.items():
+        inputs.append({"id": cond_id, "class": type(module).__name__, "width": module.dim,
+                       "output_dim": module.output_dim,
+                       "routes": [route for route, ids in routes.items() if cond_id in ids], **_counts(module)})
+    for cond_id in dict.fromkeys(i for ids in routes.values() for i in ids):
+        if cond_id not in modules:  # e.g. inpainting's inpaint_mask: supplied with the batch, not conditioned
+            inputs.append({"id": cond_id, "class": None, "width": None, "output_dim": None,
+                           "routes": [route for route, ids in routes.items() if cond_id in ids]})
+    return {
+        "inputs": inputs,
+        "default_keys": dict(getattr(conditioner, "default_keys", None) or {}),
+        "pre_encoded_keys": list(getattr(conditioner, "pre_encoded_keys", None) or []),
+    }
+
+
+def report_for(build: DryBuild, config: dict[str, Any]) -> dict[str, Any]:
+    """The inspection report (JSON-ready) of a dry build of ``config``."""
+    model = build.model
+    return {
+        "model_type": config[DISCRIMINATOR],
+        "model_class": type(model).__name__,
+        "device": build.device,
+        "fallback_reason": build.fallback_reason,
+        "build_seconds": round(build.seconds, 3),
+        **_counts(model),
+        "submodules": _submodules(model),
+        "audio": _audio_chain(model, config.get("sample_size")),
+        "conditioning": _conditioning(model),
+        "placeholders": _placeholders_in(model, build.replacements),
+    }
+
+
+class BuildError(RuntimeError):
+    """stable-audio-tools failed to build a config that validates (the message names upstream's exception)."""
+
+
+def _training_only(problems: list[Problem]) -> bool:
+    """Every problem lies in ``training``, which building the model never reads."""
+    return all(p.parts[:1] == ("training",) for p in problems)
+
+
+def inspect_config(config: Any, problems: list[Problem] | None = None) -> dict[str, Any]:
+    """Validate ``config``, build it without weights, and return the report. Problems confined to the
+    ``training`` section do not stop the model from being inspected: they are the report's ``problems``
+    (Problem objects; the config is still invalid); any other problem raises ConfigError. Raises
+    FactoryUnavailableError when no constructor is installed, BuildError when upstream fails."""
+    plain = to_plain(config)
+    problems = find_problems(plain) if problems is None else problems
+    if not _training_only(problems):
+        raise_for_problems(problems, plain)
+    plain.pop("$schema", None)
+    factory = resolve_factory(plain[DISCRIMINATOR])
+    try:
+        build = build_dry(factory, plain)
+    except Exception as exc:
+        raise BuildError(f"{type(exc).__name__}: {exc}") from exc
+    return {**report_for(build, plain), "problems": problems}
+
+
+def _n(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def render_text(report: dict[str, Any], source: str) -> str:
+    """The human-readable report."""
+    where = report["device"] + (f" (fell back to CPU: {report['fallback_reason']})" if report["device"] == "cpu"
+                                else " device, no weights")
+    lines = [f"{source}: {report['model_class']} ({report['model_type']}), built on {where} "
+             f"in {report['build_seconds']:.2f} s",
+             f"  parameters   {_n(report['parameters'])} total: {_n(report['trainable'])} trainable, "
+             f"{_n(report['frozen'])} frozen"]
+    for sub in report["submodules"]:
+        label = sub["role"] if sub["role"] == sub["name"] else f"{sub['role']} ({sub['name']})"
+        lines.append(f"    {label:<24}{sub['class']:<34}{_n(sub['parameters']):>15}"
+                     f"  ({_n(sub['trainable'])} trainable, {_n(sub['frozen'])} frozen)")
+    audio = report["audio"]
+    chain = (f"  audio        {_n(audio['sample_rate'])} Hz, {_n(audio['audio_channels'])} ch"
+             f" → ÷{_n(audio['downsampling_ratio'])} → {_n(audio['latent_channels'])} latent channels")
+    if "latents_per_second" in audio:
+        chain += f" at {audio['latents_per_second']:,.2f} latents/s"
+    lines.append(chain)
+    if "sample_size" in audio:
+        length = f"  sample_size  {_n(audio['sample_size'])} samples"
+        if "latent_length" in audio:
+            length += f" → {_n(audio['latent_length'])} latents"
+            if audio["sample_size_remainder"]:
+                length += f" (+{_n(audio['sample_size_remainder'])} samples left over)"
+        lines.append(length)
+    extras = [f"{key} {_n(audio[key])}" for key in ("backbone_io_channels", "num_quantizers", "codebook_size",
+                                                     "min_input_length") if key in audio]
+    if extras:
+        lines.append("               " + ", ".join(extras))
+    conditioning = report["conditioning"]
+    if conditioning:
+        lines.append("  conditioning")
+        for entry in conditioning["inputs"]:
+            width = (f"{_n(entry['width'])} → {_n(entry['output_dim'])}" if entry["width"] != entry["output_dim"]
+                     else _n(entry["output_dim"]))
+            routes = ", ".join(entry["routes"]) or "not routed to the model"
+            cls = entry["class"] or "(no conditioner: supplied with the batch)"
+            lines.append(f"    {entry['id']:<20}{cls:<28}{width:<14}{routes}")
+        if conditioning["default_keys"]:
+            defaults = conditioning["default_keys"].items()
+            lines.append("    default keys: " + ", ".join(f"{k} ← {v}" for k, v in defaults))
+        if conditioning["pre_encoded_keys"]:
+            lines.append("    pre-encoded: " + ", ".join(conditioning["pre_encoded_keys"]))
+    for entry in report["placeholders"]:
+        counted = "" if entry["weights_counted"] else " (its weights are not in the counts above)"
+        where = entry["module"] or "(not kept by the model)"
+        lines.append(f"  placeholder  {where}: {entry['what']} — {entry['note']}{counted}")
+    return "\n".join(lines)
+
+
+def inspect_config_path(path: str | Path) -> dict[str, Any]:
+    """``inspect_config`` on a JSON (or YAML) file; problems carry line and column. Raises LoadError (an
+    OSError) when the file cannot be read."""
+    doc = read_document(Path(path))
+    problems = problems_in_document(doc)
+    if not doc.parsed or not _training_only(problems):
+        raise_for_problems(problems, doc.data, doc.source)
+    return inspect_config(doc.data, problems)
