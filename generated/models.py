@@ -29,7 +29,7 @@ class ArcConfig(ConfigModel):
     """
     A complete diffusion_cond model config for the ODE-warmup teacher; needs `teacher_model_ckpt`.
     """
-    use_model_as_teacher: bool | None = False
+    use_model_as_teacher: bool = False
     """
     Without `teacher_model`, build the teacher from this config's own model (needs `teacher_model_ckpt`).
     """
@@ -50,7 +50,7 @@ class ArcConfig(ConfigModel):
     """
     A complete diffusion_cond model config whose DiT provides the discriminator's features; required unless `use_model_as_discriminator`.
     """
-    use_model_as_discriminator: bool | None = False
+    use_model_as_discriminator: bool = False
     """
     Without `discriminator_base_model`, build the discriminator's DiT from this config's own model.
     """
@@ -62,11 +62,11 @@ class ArcConfig(ConfigModel):
     """
     Distil the teacher's ODE trajectories for the first steps; none when absent.
     """
-    sampling: Any | None = None
+    sampling: Any = None
     """
     Read but never used by stable-audio-tools 0.0.19.
     """
-    noise_dist: Annotated[ArcNoiseDistConfig | None, Field(validate_default=True)] = {}
+    noise_dist: Annotated[ArcNoiseDistConfig, Field(validate_default=True)] = {}
     discriminator: ArcDiscriminatorConfig
 
 
@@ -82,20 +82,20 @@ class ArcDiscriminatorConfig(ConfigModel):
     """
     Index of the DiT layer whose hidden states feed the head (0-based, less than the DiT's depth).
     """
-    contrastive: bool | None = False
+    contrastive: bool = False
     """
     Add the contrastive loss (real audio with mismatched conditioning as negatives).
     """
-    include_grad_penalties: bool | None = False
+    include_grad_penalties: bool = False
     """
     Add gradient penalties to the discriminator loss.
     """
-    type: Literal["convnext", "conv"] | None = "convnext"
+    type: Literal["convnext", "conv"] = "convnext"
     """
     Architecture of the head: ConvNeXt encoder, or a plain strided convolution stack (needs a DiT width divisible by 32).
     """
-    config: Annotated[ArcDiscriminatorHeadConfig | None, Field(validate_default=True)] = {}
-    weights: Annotated[ArcDiscriminatorWeights | None, Field(validate_default=True)] = {}
+    config: Annotated[ArcDiscriminatorHeadConfig, Field(validate_default=True)] = {}
+    weights: Annotated[ArcDiscriminatorWeights, Field(validate_default=True)] = {}
 
 
 class ArcDiscriminatorHeadConfig(ConfigModel):
@@ -106,7 +106,7 @@ class ArcDiscriminatorHeadConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    loss_type: Literal["lsgan", "relativistic"] | None = "lsgan"
+    loss_type: Literal["lsgan", "relativistic"] = "lsgan"
     """
     Loss of the head's own `loss` method: least squares or relativistic.
     """
@@ -114,15 +114,15 @@ class ArcDiscriminatorHeadConfig(ConfigModel):
     """
     conv head only: soft-clip the scores to this magnitude with tanh; none when null.
     """
-    channels: Annotated[int | None, Field(ge=1)] = 128
+    channels: Annotated[int, Field(ge=1)] = 128
     """
     convnext head only: base channel count.
     """
-    c_mults: Annotated[list[CMult] | None, Field(min_length=1, validate_default=True)] = [1, 2, 4, 8]
+    c_mults: Annotated[list[CMult], Field(min_length=1, validate_default=True)] = [1, 2, 4, 8]
     """
     convnext head only: channel multiplier of each stage.
     """
-    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 4, 8, 8]
+    strides: Annotated[list[Stride], Field(validate_default=True)] = [2, 4, 8, 8]
     """
     convnext head only: downsampling stride of each stage.
     """
@@ -130,7 +130,7 @@ class ArcDiscriminatorHeadConfig(ConfigModel):
     """
     convnext head only: ConvNeXt blocks of each stage; null means 3 each.
     """
-    conv_args: Annotated[ConvNeXtBlockArgs | None, Field(validate_default=True)] = {}
+    conv_args: Annotated[ConvNeXtBlockArgs, Field(validate_default=True)] = {}
 
 
 class ArcDiscriminatorWeights(ConfigModel):
@@ -141,15 +141,15 @@ class ArcDiscriminatorWeights(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    generator: float | None = 1.0
+    generator: float = 1.0
     """
     Weight of the generator's adversarial loss.
     """
-    discriminator: float | None = 1.0
+    discriminator: float = 1.0
     """
     Weight of the discriminator's loss.
     """
-    contrastive: float | None = 1.0
+    contrastive: float = 1.0
     """
     Weight of the contrastive loss (with `contrastive`).
     """
@@ -163,15 +163,15 @@ class ArcNoiseDistConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    generator: (
-        Literal["uniform", "logit_normal", "trunc_logit_normal", "one_shot", "denoised", "logsnr_uniform"] | None
-    ) = "uniform"
+    generator: Literal["uniform", "logit_normal", "trunc_logit_normal", "one_shot", "denoised", "logsnr_uniform"] = (
+        "uniform"
+    )
     """
     Distribution of the noise levels the generator is trained at.
     """
-    discriminator: (
-        Literal["uniform", "logit_normal", "trunc_logit_normal", "one_shot", "denoised", "logsnr_uniform"] | None
-    ) = "uniform"
+    discriminator: Literal["uniform", "logit_normal", "trunc_logit_normal", "one_shot", "denoised", "logsnr_uniform"] = (
+        "uniform"
+    )
     """
     Distribution of the noise levels the discriminator sees.
     """
@@ -185,19 +185,19 @@ class ArcOdeWarmupConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    warmup_steps: int | None = 0
+    warmup_steps: int = 0
     """
     Training steps spent on ODE warm-up; 0 disables it.
     """
-    refresh_rate: Annotated[int | None, Field(ge=1)] = 1
+    refresh_rate: Annotated[int, Field(ge=1)] = 1
     """
     Sample new teacher trajectories every this many steps.
     """
-    sampling_steps: Annotated[int | None, Field(ge=1)] = 20
+    sampling_steps: Annotated[int, Field(ge=1)] = 20
     """
     Sampling steps of each teacher trajectory.
     """
-    cfg: float | None = 4.0
+    cfg: float = 4.0
     """
     Classifier-free guidance scale of the teacher's sampling.
     """
@@ -211,7 +211,7 @@ class ArcTrimConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    trim_prob: float | None = 0.0
+    trim_prob: float = 0.0
     """
     Probability of trimming a batch (after ODE warm-up).
     """
@@ -234,7 +234,7 @@ class AudiocraftPretrainedPretransformConfig(ConfigModel):
     Selects the pretrained AudioCraft pretransform (AudiocraftCompressionPretransform).
     """
     config: AudiocraftPretrainedPretransformParams
-    enable_grad: bool | None = False
+    enable_grad: bool = False
     """
     Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
     """
@@ -249,16 +249,16 @@ class AudiocraftPretrainedPretransformParams(ConfigModel):
         extra="forbid",
     )
     model_type: Annotated[
-        str | None, Field(examples=["facebook/encodec_32khz", "facebook/encodec_24khz"], min_length=1)
+        str, Field(examples=["facebook/encodec_32khz", "facebook/encodec_24khz"], min_length=1)
     ] = "facebook/encodec_32khz"
     """
     AudioCraft pretrained compression model name (Hugging Face hub id).
     """
-    scale: float | None = 1.0
+    scale: float = 1.0
     """
     Stored; unused (the model is token-only).
     """
-    quantize_on_decode: bool | None = True
+    quantize_on_decode: bool = True
     """
     Stored; unused (the model is token-only).
     """
@@ -304,7 +304,7 @@ class AutoencoderDemoConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    demo_every: Annotated[int | None, Field(ge=1)] = 2000
+    demo_every: Annotated[int, Field(ge=1)] = 2000
     """
     Log reconstruction demos every this many training steps.
     """
@@ -455,23 +455,23 @@ class AutoencoderPretransformConfig(ConfigModel):
     """
     An autoencoder `model` section (it may hold a pretransform of its own); the sample rate is the enclosing config's.
     """
-    scale: Annotated[float | None, Field(gt=0.0)] = 1.0
+    scale: Annotated[float, Field(gt=0.0)] = 1.0
     """
     encode() divides the latents by it, decode() multiplies.
     """
-    model_half: bool | None = False
+    model_half: bool = False
     """
     Run the autoencoder in float16.
     """
-    iterate_batch: bool | None = False
+    iterate_batch: bool = False
     """
     Encode and decode one batch item at a time (saves memory).
     """
-    chunked: bool | None = False
+    chunked: bool = False
     """
     Encode and decode in chunks of 128 latents with 32 latents of overlap (not configurable).
     """
-    enable_grad: bool | None = False
+    enable_grad: bool = False
     """
     Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
     """
@@ -489,11 +489,11 @@ class AutoencoderTrainingConfig(ConfigModel):
     """
     Learning rate of the built-in AdamW optimizers (betas 0.8, 0.99) for the autoencoder and the discriminator; used only when `optimizer_configs` is absent.
     """
-    warmup_steps: int | None = 0
+    warmup_steps: int = 0
     """
     Steps before the generator gets the adversarial and feature-matching losses; the discriminator trains from the start.
     """
-    encoder_freeze_on_warmup: bool | None = False
+    encoder_freeze_on_warmup: bool = False
     """
     Stop training the encoder once `warmup_steps` have passed (only the decoder keeps learning).
     """
@@ -509,15 +509,15 @@ class AutoencoderTrainingConfig(ConfigModel):
     """
     Optimizers (and LR schedulers) of the autoencoder and the discriminator; replaces the built-in AdamW pair built from `learning_rate`.
     """
-    use_ema: bool | None = False
+    use_ema: bool = False
     """
     Keep an exponential moving average of the autoencoder's weights (the model is built twice more for it); demos and exports then use the EMA copy.
     """
-    force_input_mono: bool | None = False
+    force_input_mono: bool = False
     """
     Average the input channels to mono before encoding; the reconstruction is still compared with the original audio.
     """
-    latent_mask_ratio: float | None = 0.0
+    latent_mask_ratio: float = 0.0
     """
     Probability of zeroing each latent value before decoding during training (noise robustness); 0 disables it.
     """
@@ -538,7 +538,7 @@ class AutoencoderTrainingConfig(ConfigModel):
     """
     Path of the teacher's checkpoint (a torch file holding `state_dict`); required with `teacher_model`.
     """
-    demo: Annotated[AutoencoderDemoConfig | None, Field(validate_default=True)] = {}
+    demo: Annotated[AutoencoderDemoConfig, Field(validate_default=True)] = {}
 
 
 class BandItem(RootModel[float]):
@@ -575,27 +575,27 @@ class BigVganDiscriminatorConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    use_hinge: bool | None = False
+    use_hinge: bool = False
     """
     Hinge adversarial losses for the multi-period part.
     """
-    periods: Annotated[list[Period] | None, Field(validate_default=True)] = [2, 3, 5, 7, 11]
+    periods: Annotated[list[Period], Field(validate_default=True)] = [2, 3, 5, 7, 11]
     """
     Periods of the multi-period discriminators.
     """
-    cqtd_filters: Annotated[int | None, Field(ge=1)] = 32
+    cqtd_filters: Annotated[int, Field(ge=1)] = 32
     """
     Channels of the first CQT convolution.
     """
-    cqtd_max_filters: Annotated[int | None, Field(ge=1)] = 1024
+    cqtd_max_filters: Annotated[int, Field(ge=1)] = 1024
     """
     Upper limit of the CQT convolution channels.
     """
-    cqtd_filters_scale: float | None = 1
+    cqtd_filters_scale: float = 1
     """
     Channel growth factor of the CQT convolutions.
     """
-    cqtd_dilations: Annotated[list[CqtdDilation] | None, Field(validate_default=True)] = [1, 2, 4]
+    cqtd_dilations: Annotated[list[CqtdDilation], Field(validate_default=True)] = [1, 2, 4]
     """
     Dilations of the CQT convolutions.
     """
@@ -603,23 +603,23 @@ class BigVganDiscriminatorConfig(ConfigModel):
     """
     Input channels of the CQT discriminators; defaults to the autoencoder's output channels.
     """
-    cqtd_out_channels: Annotated[int | None, Field(ge=1)] = 1
+    cqtd_out_channels: Annotated[int, Field(ge=1)] = 1
     """
     Output channels of the CQT discriminators.
     """
-    cqtd_hop_lengths: Annotated[list[CqtdHopLength] | None, Field(validate_default=True)] = [512, 256, 256]
+    cqtd_hop_lengths: Annotated[list[CqtdHopLength], Field(validate_default=True)] = [512, 256, 256]
     """
     Hop length of each CQT discriminator.
     """
-    cqtd_n_octaves: Annotated[list[CqtdNOctave] | None, Field(validate_default=True)] = [9, 9, 9]
+    cqtd_n_octaves: Annotated[list[CqtdNOctave], Field(validate_default=True)] = [9, 9, 9]
     """
     Octaves of each CQT discriminator.
     """
-    cqtd_bins_per_octaves: Annotated[list[CqtdBinsPerOctave] | None, Field(validate_default=True)] = [24, 36, 48]
+    cqtd_bins_per_octaves: Annotated[list[CqtdBinsPerOctave], Field(validate_default=True)] = [24, 36, 48]
     """
     Bins per octave of each CQT discriminator.
     """
-    fmin: Annotated[float | None, Field(gt=0.0)] = 32.7
+    fmin: Annotated[float, Field(gt=0.0)] = 32.7
     """
     Lowest CQT frequency in Hz.
     """
@@ -664,11 +664,11 @@ class BottleneckLossWeights(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    kl: float | None = 1e-06
+    kl: float = 1e-06
     """
     Weight of the KL loss of vae, rvq_vae and dac_rvq_vae bottlenecks.
     """
-    mmd: float | None = 100
+    mmd: float = 100
     """
     Weight of the MMD loss of wasserstein bottlenecks.
     """
@@ -717,30 +717,17 @@ class ClapAudioConditionerParams(ConfigModel):
     """
     Local path of the LAION-CLAP checkpoint, loaded with torch.load at construction (not opened by validation).
     """
-    audio_model_type: (
-        Literal[
-            "HTSAT-base",
-            "HTSAT-large",
-            "HTSAT-tiny",
-            "HTSAT-tiny-win-1536",
-            "PANN-10",
-            "PANN-14",
-            "PANN-14-fmax-18k",
-            "PANN-14-fmax-8k-20s",
-            "PANN-14-tiny-transformer",
-            "PANN-14-win-1536",
-            "PANN-6",
-        ]
-        | None
-    ) = "HTSAT-base"
+    audio_model_type: Literal["HTSAT-base", "HTSAT-large", "HTSAT-tiny", "HTSAT-tiny-win-1536", "PANN-10", "PANN-14", "PANN-14-fmax-18k", "PANN-14-fmax-8k-20s", "PANN-14-tiny-transformer", "PANN-14-win-1536", "PANN-6"] = (
+        "HTSAT-base"
+    )
     """
     LAION-CLAP audio encoder architecture (a laion_clap model config; the text encoder is roberta).
     """
-    enable_fusion: bool | None = True
+    enable_fusion: bool = True
     """
     Build the feature-fusion CLAP variant (fusion_type aff_2d).
     """
-    project_out: bool | None = False
+    project_out: bool = False
     """
     Always add a linear output projection, even when the encoder width equals output_dim (one is added automatically when they differ).
     """
@@ -781,42 +768,29 @@ class ClapTextConditionerParams(ConfigModel):
     """
     Local path of the LAION-CLAP checkpoint, loaded with torch.load at construction (not opened by validation).
     """
-    use_text_features: bool | None = False
+    use_text_features: bool = False
     """
     Output the text encoder's token features (77 tokens, 768 wide) instead of the pooled 512-wide embedding (one token).
     """
-    feature_layer_ix: int | None = -1
+    feature_layer_ix: int = -1
     """
     Hidden layer the token features come from (with use_text_features).
     """
-    audio_model_type: (
-        Literal[
-            "HTSAT-base",
-            "HTSAT-large",
-            "HTSAT-tiny",
-            "HTSAT-tiny-win-1536",
-            "PANN-10",
-            "PANN-14",
-            "PANN-14-fmax-18k",
-            "PANN-14-fmax-8k-20s",
-            "PANN-14-tiny-transformer",
-            "PANN-14-win-1536",
-            "PANN-6",
-        ]
-        | None
-    ) = "HTSAT-base"
+    audio_model_type: Literal["HTSAT-base", "HTSAT-large", "HTSAT-tiny", "HTSAT-tiny-win-1536", "PANN-10", "PANN-14", "PANN-14-fmax-18k", "PANN-14-fmax-8k-20s", "PANN-14-tiny-transformer", "PANN-14-win-1536", "PANN-6"] = (
+        "HTSAT-base"
+    )
     """
     LAION-CLAP audio encoder architecture (a laion_clap model config; the text encoder is roberta).
     """
-    enable_fusion: bool | None = True
+    enable_fusion: bool = True
     """
     Build the feature-fusion CLAP variant (fusion_type aff_2d).
     """
-    project_out: bool | None = False
+    project_out: bool = False
     """
     Always add a linear output projection, even when the encoder width equals output_dim (one is added automatically when they differ).
     """
-    finetune: bool | None = False
+    finetune: bool = False
     """
     Fine-tune the text branch (docs/conditioning.md calls this enable_grad, which fails with TypeError).
     """
@@ -881,7 +855,7 @@ class CondDisplayConfig(ConfigModel):
     """
     `audio`: one tensor per demo; `audio_dict`: a dict of tensors per demo, summed into a submix.
     """
-    config: Annotated[CondDisplayOptions | None, Field(validate_default=True)] = {}
+    config: Annotated[CondDisplayOptions, Field(validate_default=True)] = {}
 
 
 class CondDisplayOptions(ConfigModel):
@@ -892,11 +866,11 @@ class CondDisplayOptions(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    pre_encoded: bool | None = False
+    pre_encoded: bool = False
     """
     The input is latents: decode it with the pretransform first.
     """
-    display_mix: bool | None = False
+    display_mix: bool = False
     """
     Also log the input mixed with each generated demo.
     """
@@ -921,11 +895,11 @@ class ConditioningConfig(ConfigModel):
     """
     Default output width of every conditioner (a conditioner's own output_dim overrides it).
     """
-    default_keys: dict[str, str] | None = {}
+    default_keys: dict[str, str] = {}
     """
     Conditioner id -> metadata key to read when the metadata has no entry named after the id.
     """
-    pre_encoded_keys: list[str] | None = []
+    pre_encoded_keys: list[str] = []
     """
     Conditioner ids whose metadata already holds the encoded tensor: the conditioner is skipped (and its mask is None).
     """
@@ -953,19 +927,19 @@ class ContinuousTransformerLmConfig(ConfigModel):
     ContinuousTransformerAudioLMBackbone, the only selectable LM backbone.
     """
     config: ContinuousTransformerLmParams
-    codebook_pattern: Literal["parallel", "delay", "unroll", "musiclm"] | None = "delay"
+    codebook_pattern: Literal["parallel", "delay", "unroll", "musiclm"] = "delay"
     """
     How the codebooks of every frame are laid out in the token sequence: parallel (all in one step), delay (codebook k delayed by k steps), unroll (one step per codebook) or musiclm (unrolled in groups of two codebooks). Only the number of codebooks is configurable.
     """
-    cross_attention_cond_ids: list[str] | None = []
+    cross_attention_cond_ids: list[str] = []
     """
     Ids of the conditioners whose outputs are concatenated along the sequence and cross-attended (needs cross_attn_cond_dim equal to their width and project_cross_attn_cond true).
     """
-    prepend_cond_ids: list[str] | None = []
+    prepend_cond_ids: list[str] = []
     """
     Ids of the conditioners whose outputs are prepended to the token sequence (needs prepend_cond_dim equal to their width).
     """
-    global_cond_ids: list[str] | None = []
+    global_cond_ids: list[str] = []
     """
     Ids of global conditioners. Read and stored, but the backbone ignores global conditioning: no effect.
     """
@@ -987,19 +961,19 @@ class ContinuousTransformerLmParams(ConfigModel):
     """
     Number of transformer blocks.
     """
-    dim_heads: Annotated[int | None, Field(ge=1)] = 64
+    dim_heads: Annotated[int, Field(ge=1)] = 64
     """
     Features per attention head: the width is split into embed_dim // dim_heads heads.
     """
-    cross_attn_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    cross_attn_cond_dim: Annotated[int, Field(ge=0)] = 0
     """
     Width of the cross-attention conditioning; > 0 enables cross-attention. Must equal the output width of every cross-attention conditioner.
     """
-    prepend_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    prepend_cond_dim: Annotated[int, Field(ge=0)] = 0
     """
     Width of the prepend conditioning; > 0 enables it. Must equal the output width of every prepend conditioner.
     """
-    project_cross_attn_cond: bool | None = False
+    project_cross_attn_cond: bool = False
     """
     Project the cross-attention conditioning to embed_dim with a small MLP. Cross-attention needs it: with false the forward pass indexes nn.Identity and fails with TypeError.
     """
@@ -1133,15 +1107,15 @@ class ConvNeXtBlockArgs(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    kernel_size: Annotated[int | None, Field(ge=1)] = 7
+    kernel_size: Annotated[int, Field(ge=1)] = 7
     """
     Kernel size of the depthwise convolution.
     """
-    mult: Annotated[int | None, Field(ge=1)] = 4
+    mult: Annotated[int, Field(ge=1)] = 4
     """
     Expansion factor of the pointwise layers.
     """
-    glu: bool | None = False
+    glu: bool = False
     """
     Gated (GLU/SiLU) instead of GELU activation.
     """
@@ -1171,49 +1145,49 @@ class DAU1dConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    io_channels: Annotated[int | None, Field(ge=1)] = 2
+    io_channels: Annotated[int, Field(ge=1)] = 2
     """
     Channels of the signal the U-Net denoises.
     """
-    depth: Annotated[int | None, Field(ge=1)] = 14
+    depth: Annotated[int, Field(ge=1)] = 14
     """
     Number of U-Net levels (len(channels) >= depth, len(strides) + 1 >= depth).
     """
-    n_attn_layers: Annotated[int | None, Field(ge=0)] = 6
+    n_attn_layers: Annotated[int, Field(ge=0)] = 6
     """
     Number of innermost levels with self-attention.
     """
     channels: Annotated[
-        list[Channel] | None, Field(validate_default=True)
+        list[Channel], Field(validate_default=True)
     ] = [128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 512, 512, 512, 512]
     """
     Width of every level.
     """
-    cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    cond_dim: Annotated[int, Field(ge=0)] = 0
     """
     Input-concat conditioning channels.
     """
-    cond_noise_aug: bool | None = False
+    cond_noise_aug: bool = False
     """
     Add random noise to the input-concat conditioning, with its level embedded.
     """
-    kernel_size: Annotated[int | None, Field(ge=1)] = 5
+    kernel_size: Annotated[int, Field(ge=1)] = 5
     """
     Kernel size of the residual convolution blocks.
     """
-    learned_resample: bool | None = False
+    learned_resample: bool = False
     """
     Learned (strided convolution) resampling instead of fixed cubic kernels; without it every stride must be 2.
     """
-    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
+    strides: Annotated[list[Stride], Field(validate_default=True)] = [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
     """
     Downsampling stride of every level below the first.
     """
-    conv_bias: bool | None = True
+    conv_bias: bool = True
     """
     Bias in the convolutions.
     """
-    use_snake: bool | None = False
+    use_snake: bool = False
     """
     Snake activations. 0.0.19 passes it to ResConvBlock, which does not take it: the cause of the construction failure, whatever its value.
     """
@@ -1232,11 +1206,11 @@ class DacDecoderConfig(ConfigModel):
     Selects the DAC decoder (DACDecoderWrapper).
     """
     config: DacDecoderParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every decoder parameter.
     """
-    soft_clip: bool | None = False
+    soft_clip: bool = False
     """
     Apply tanh to the decoded audio. Read from the decoder dict by the autoencoder builder (a `soft_clip` next to `decoder` in the model section is ignored); diffusion_autoencoder ignores it.
     """
@@ -1254,7 +1228,7 @@ class DacDecoderParams(ConfigModel):
     """
     Input (latent) channels.
     """
-    out_channels: Annotated[int | None, Field(ge=1)] = 1
+    out_channels: Annotated[int, Field(ge=1)] = 1
     """
     Audio channels written.
     """
@@ -1276,24 +1250,24 @@ class DacDiscriminatorConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    use_hinge: bool | None = False
+    use_hinge: bool = False
     """
     Hinge adversarial losses instead of least squares.
     """
-    rates: Annotated[list[Rate] | None, Field(validate_default=True)] = []
+    rates: Annotated[list[Rate], Field(validate_default=True)] = []
     """
     Sample rates (Hz) of the multi-scale waveform discriminators; empty disables them.
     """
-    periods: Annotated[list[Period] | None, Field(validate_default=True)] = [2, 3, 5, 7, 11]
+    periods: Annotated[list[Period], Field(validate_default=True)] = [2, 3, 5, 7, 11]
     """
     Periods (in samples) of the multi-period discriminators.
     """
-    fft_sizes: Annotated[list[FftSize] | None, Field(validate_default=True)] = [2048, 1024, 512]
+    fft_sizes: Annotated[list[FftSize], Field(validate_default=True)] = [2048, 1024, 512]
     """
     FFT sizes of the multi-band spectrogram discriminators.
     """
     bands: Annotated[
-        list[Band] | None, Field(validate_default=True)
+        list[Band], Field(validate_default=True)
     ] = [[0.0, 0.1], [0.1, 0.25], [0.25, 0.5], [0.5, 0.75], [0.75, 1.0]]
     """
     Frequency bands (fractions of the Nyquist range) the spectrogram discriminators split into.
@@ -1329,7 +1303,7 @@ class DacEncoderConfig(ConfigModel):
     Selects the DAC encoder (DACEncoderWrapper).
     """
     config: DacEncoderParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every encoder parameter.
     """
@@ -1343,7 +1317,7 @@ class DacEncoderParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    in_channels: Annotated[int | None, Field(ge=1)] = 1
+    in_channels: Annotated[int, Field(ge=1)] = 1
     """
     Audio channels; any value but 1 replaces DAC's first convolution.
     """
@@ -1374,7 +1348,7 @@ class DacPretrainedPretransformConfig(ConfigModel):
     Selects the pretrained DAC pretransform (PretrainedDACPretransform).
     """
     config: DacPretrainedPretransformParams
-    enable_grad: bool | None = False
+    enable_grad: bool = False
     """
     Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
     """
@@ -1388,23 +1362,23 @@ class DacPretrainedPretransformParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    model_type: Literal["44khz", "24khz", "16khz"] | None = "44khz"
+    model_type: Literal["44khz", "24khz", "16khz"] = "44khz"
     """
     Which DAC model: 44khz (downsampling ratio 512), 24khz or 16khz (320).
     """
-    model_bitrate: Literal["8kbps", "16kbps"] | None = "8kbps"
+    model_bitrate: Literal["8kbps", "16kbps"] = "8kbps"
     """
     Bitrate of the weights; 16kbps exists only for 44khz.
     """
-    scale: Annotated[float | None, Field(gt=0.0)] = 1.0
+    scale: Annotated[float, Field(gt=0.0)] = 1.0
     """
     encode() divides the latents by it, decode() multiplies.
     """
-    quantize_on_decode: bool | None = True
+    quantize_on_decode: bool = True
     """
     Quantize in decode() rather than encode().
     """
-    chunked: bool | None = True
+    chunked: bool = True
     """
     Stored; never used by stable-audio-tools 0.0.19.
     """
@@ -1423,7 +1397,7 @@ class DacRvqBottleneckConfig(ConfigModel):
     Selects the dac_rvq bottleneck.
     """
     config: DacRvqBottleneckParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every bottleneck parameter.
     """
@@ -1437,15 +1411,15 @@ class DacRvqBottleneckParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    quantize_on_decode: bool | None = False
+    quantize_on_decode: bool = False
     """
     Quantize in decode() instead of encode(): encode() then returns the continuous latents (and, through an upstream precedence bug, a tuple even when no info is requested).
     """
-    noise_augment_dim: Annotated[int | None, Field(ge=0)] = 0
+    noise_augment_dim: Annotated[int, Field(ge=0)] = 0
     """
     Noise channels appended to the latents in decode() (the decoder's input is input_dim + noise_augment_dim).
     """
-    input_dim: Annotated[int | None, Field(ge=1)] = 512
+    input_dim: Annotated[int, Field(ge=1)] = 512
     """
     Width of the quantized latents: the encoder's output channels (dac_rvq) or half of them (dac_rvq_vae).
     """
@@ -1457,11 +1431,11 @@ class DacRvqBottleneckParams(ConfigModel):
     """
     Entries per codebook (required: the bottleneck indexes it; DAC's default 1024 is never used).
     """
-    codebook_dim: Annotated[CodebookDim | CodebookDim1 | None, Field(validate_default=True)] = 8
+    codebook_dim: Annotated[CodebookDim | CodebookDim1, Field(validate_default=True)] = 8
     """
     Width of each codebook's low-dimensional lookup space: one integer for all, or one per codebook (exactly n_codebooks entries).
     """
-    quantizer_dropout: Annotated[QuantizerDropout | bool | None, Field(validate_default=True)] = 0.0
+    quantizer_dropout: Annotated[QuantizerDropout | bool, Field(validate_default=True)] = 0.0
     """
     Share of each training batch that uses a random number of codebooks (false/true count as 0/1).
     """
@@ -1480,7 +1454,7 @@ class DacRvqVaeBottleneckConfig(ConfigModel):
     Selects the dac_rvq_vae bottleneck.
     """
     config: DacRvqVaeBottleneckParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every bottleneck parameter.
     """
@@ -1494,11 +1468,11 @@ class DacRvqVaeBottleneckParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    quantize_on_decode: bool | None = False
+    quantize_on_decode: bool = False
     """
     Quantize in decode() instead of encode(): encode() then returns the continuous latents (and, through an upstream precedence bug, a tuple even when no info is requested).
     """
-    input_dim: Annotated[int | None, Field(ge=1)] = 512
+    input_dim: Annotated[int, Field(ge=1)] = 512
     """
     Width of the quantized latents: the encoder's output channels (dac_rvq) or half of them (dac_rvq_vae).
     """
@@ -1510,11 +1484,11 @@ class DacRvqVaeBottleneckParams(ConfigModel):
     """
     Entries per codebook (required: the bottleneck indexes it; DAC's default 1024 is never used).
     """
-    codebook_dim: Annotated[CodebookDim2 | CodebookDim3 | None, Field(validate_default=True)] = 8
+    codebook_dim: Annotated[CodebookDim2 | CodebookDim3, Field(validate_default=True)] = 8
     """
     Width of each codebook's low-dimensional lookup space: one integer for all, or one per codebook (exactly n_codebooks entries).
     """
-    quantizer_dropout: Annotated[QuantizerDropout | bool | None, Field(validate_default=True)] = 0.0
+    quantizer_dropout: Annotated[QuantizerDropout | bool, Field(validate_default=True)] = 0.0
     """
     Share of each training batch that uses a random number of codebooks (false/true count as 0/1).
     """
@@ -1984,11 +1958,11 @@ class DiffusionAutoencoderDemoConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    demo_every: Annotated[int | None, Field(ge=1)] = 2000
+    demo_every: Annotated[int, Field(ge=1)] = 2000
     """
     Generate demos every this many training steps.
     """
-    demo_steps: Annotated[int | None, Field(ge=1)] = 250
+    demo_steps: Annotated[int, Field(ge=1)] = 250
     """
     Diffusion sampling steps of each decoding.
     """
@@ -2099,11 +2073,11 @@ class DiffusionAutoencoderTrainingConfig(ConfigModel):
     """
     Learning rate of the Adam optimizer (the only optimizer this wrapper builds).
     """
-    use_reconstruction_loss: bool | None = False
+    use_reconstruction_loss: bool = False
     """
     Add a multi-resolution STFT loss (weight 0.1) between the input audio and its decoding.
     """
-    demo: Annotated[DiffusionAutoencoderDemoConfig | None, Field(validate_default=True)] = {}
+    demo: Annotated[DiffusionAutoencoderDemoConfig, Field(validate_default=True)] = {}
 
 
 class DiffusionCondAdp1dBackbone(ConfigModel):
@@ -2224,11 +2198,11 @@ class DiffusionCondDemoConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    demo_every: Annotated[int | None, Field(ge=1)] = 2000
+    demo_every: Annotated[int, Field(ge=1)] = 2000
     """
     Generate demos every this many training steps.
     """
-    demo_steps: Annotated[int | None, Field(ge=1)] = 250
+    demo_steps: Annotated[int, Field(ge=1)] = 250
     """
     Sampling steps of each demo.
     """
@@ -2244,11 +2218,11 @@ class DiffusionCondDemoConfig(ConfigModel):
     """
     Conditioning of each demo, one entry per demo; required unless `demo_cond_from_batch`.
     """
-    demo_cond_from_batch: bool | None = False
+    demo_cond_from_batch: bool = False
     """
     Condition the demos on the metadata of the first `num_demos` items of the current training batch instead of `demo_cond`.
     """
-    display_audio_cond: bool | None = False
+    display_audio_cond: bool = False
     """
     Log the `audio` conditioning of the demos (a tensor, so only with `demo_cond_from_batch`).
     """
@@ -2337,11 +2311,11 @@ class DiffusionCondInpaintDemoConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    demo_every: Annotated[int | None, Field(ge=1)] = 2000
+    demo_every: Annotated[int, Field(ge=1)] = 2000
     """
     Generate demos every this many training steps.
     """
-    demo_steps: Annotated[int | None, Field(ge=1)] = 250
+    demo_steps: Annotated[int, Field(ge=1)] = 250
     """
     Sampling steps of each demo.
     """
@@ -2349,7 +2323,7 @@ class DiffusionCondInpaintDemoConfig(ConfigModel):
     """
     Classifier-free guidance scales; one batch of demos per scale.
     """
-    num_demos: Annotated[int | None, Field(ge=1)] = 8
+    num_demos: Annotated[int, Field(ge=1)] = 8
     """
     Largest number of demo clips taken from a demo batch.
     """
@@ -2371,31 +2345,31 @@ class DiffusionCondInpaintTrainingConfig(ConfigModel):
     """
     Optimizers (and LR schedulers, stepped every step): `diffusion`, plus `discriminator` with `arc`. Replaces the Adam optimizer built from `learning_rate`.
     """
-    mask_padding: bool | None = False
+    mask_padding: bool = False
     """
     Pass the padding mask of each clip to the model and the loss, so padded (silent) latents are ignored. Not read with `arc`.
     """
-    mask_padding_dropout: float | None = 0.0
+    mask_padding_dropout: float = 0.0
     """
     Probability of training a step without the padding mask (so the model also learns to generate the padding). Not read with `arc`.
     """
-    use_ema: bool | None = True
+    use_ema: bool = True
     """
     Keep an exponential moving average of the diffusion model's weights; demos and exports use it.
     """
-    log_loss_info: bool | None = False
+    log_loss_info: bool = False
     """
     Log the loss bucketed by noise level at every step (debugging). Not read with `arc`.
     """
-    pre_encoded: bool | None = False
+    pre_encoded: bool = False
     """
     The dataset yields latents already encoded by the pretransform: skip encoding (only the pretransform's scale is applied).
     """
-    cfg_dropout_prob: float | None = 0.1
+    cfg_dropout_prob: float = 0.1
     """
     Probability of dropping the conditioning of an example, which trains the model for classifier-free guidance.
     """
-    timestep_sampler: Literal["uniform", "logit_normal", "trunc_logit_normal", "log_snr"] | None = "uniform"
+    timestep_sampler: Literal["uniform", "logit_normal", "trunc_logit_normal", "log_snr"] = "uniform"
     """
     Distribution of training timesteps: uniform (Sobol), logit_normal, trunc_logit_normal, or log_snr (normal in log-SNR, see `timestep_sampler_options`). Stored but unused with `arc`.
     """
@@ -2403,7 +2377,7 @@ class DiffusionCondInpaintTrainingConfig(ConfigModel):
     """
     Parameters of the `log_snr` timestep sampler; ignored by the other samplers. Not read with `arc`.
     """
-    p_one_shot: float | None = 0.0
+    p_one_shot: float = 0.0
     """
     Probability of training an example at t = 1 (pure noise), for one-step generation. Not read with `arc`.
     """
@@ -2415,7 +2389,7 @@ class DiffusionCondInpaintTrainingConfig(ConfigModel):
     """
     Post-train with ARC (adversarial relativistic-contrastive) instead of plain diffusion: the presence of this key switches the wrapper to ARCTrainingWrapper. Needs DiT backbones.
     """
-    clip_grad_norm: float | None = 0.0
+    clip_grad_norm: float = 0.0
     """
     Clip the gradient norm of each optimizer step to this value (0 disables it). Read only with `arc`.
     """
@@ -2486,31 +2460,31 @@ class DiffusionCondTrainingConfig(ConfigModel):
     """
     Optimizers (and LR schedulers, stepped every step): `diffusion`, plus `discriminator` with `arc`. Replaces the Adam optimizer built from `learning_rate`.
     """
-    mask_padding: bool | None = False
+    mask_padding: bool = False
     """
     Pass the padding mask of each clip to the model and the loss, so padded (silent) latents are ignored. Not read with `arc`.
     """
-    mask_padding_dropout: float | None = 0.0
+    mask_padding_dropout: float = 0.0
     """
     Probability of training a step without the padding mask (so the model also learns to generate the padding). Not read with `arc`.
     """
-    use_ema: bool | None = True
+    use_ema: bool = True
     """
     Keep an exponential moving average of the diffusion model's weights; demos and exports use it.
     """
-    log_loss_info: bool | None = False
+    log_loss_info: bool = False
     """
     Log the loss bucketed by noise level at every step (debugging). Not read with `arc`.
     """
-    pre_encoded: bool | None = False
+    pre_encoded: bool = False
     """
     The dataset yields latents already encoded by the pretransform: skip encoding (only the pretransform's scale is applied).
     """
-    cfg_dropout_prob: float | None = 0.1
+    cfg_dropout_prob: float = 0.1
     """
     Probability of dropping the conditioning of an example, which trains the model for classifier-free guidance.
     """
-    timestep_sampler: Literal["uniform", "logit_normal", "trunc_logit_normal", "log_snr"] | None = "uniform"
+    timestep_sampler: Literal["uniform", "logit_normal", "trunc_logit_normal", "log_snr"] = "uniform"
     """
     Distribution of training timesteps: uniform (Sobol), logit_normal, trunc_logit_normal, or log_snr (normal in log-SNR, see `timestep_sampler_options`). Stored but unused with `arc`.
     """
@@ -2518,7 +2492,7 @@ class DiffusionCondTrainingConfig(ConfigModel):
     """
     Parameters of the `log_snr` timestep sampler; ignored by the other samplers. Not read with `arc`.
     """
-    p_one_shot: float | None = 0.0
+    p_one_shot: float = 0.0
     """
     Probability of training an example at t = 1 (pure noise), for one-step generation. Not read with `arc`.
     """
@@ -2530,7 +2504,7 @@ class DiffusionCondTrainingConfig(ConfigModel):
     """
     Post-train with ARC (adversarial relativistic-contrastive) instead of plain diffusion: the presence of this key switches the wrapper to ARCTrainingWrapper. Needs DiT backbones.
     """
-    clip_grad_norm: float | None = 0.0
+    clip_grad_norm: float = 0.0
     """
     Clip the gradient norm of each optimizer step to this value (0 disables it). Read only with `arc`.
     """
@@ -2599,11 +2573,11 @@ class DiffusionUncondDemoConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    demo_every: Annotated[int | None, Field(ge=1)] = 2000
+    demo_every: Annotated[int, Field(ge=1)] = 2000
     """
     Generate demos every this many training steps.
     """
-    demo_steps: Annotated[int | None, Field(ge=1)] = 250
+    demo_steps: Annotated[int, Field(ge=1)] = 250
     """
     Sampling steps of each demo.
     """
@@ -2621,7 +2595,7 @@ class DiffusionUncondModelConfig(ConfigModel):
     """
     The diffusion backbone: DAU1d (Dance Diffusion U-Net; cannot be built with 0.0.19), adp_uncond_1d (UNet1d) or dit (diffusion transformer).
     """
-    config: dict[str, Any] | None = {}
+    config: dict[str, Any] = {}
     """
     Keyword arguments of the backbone; their schema depends on `type`.
     """
@@ -2658,11 +2632,11 @@ class DiffusionUncondTrainingConfig(ConfigModel):
     """
     Learning rate of the Adam optimizer (the only optimizer this wrapper builds).
     """
-    pre_encoded: bool | None = False
+    pre_encoded: bool = False
     """
     The dataset yields latents already encoded by the pretransform: skip encoding (only the pretransform's scale is applied).
     """
-    demo: Annotated[DiffusionUncondDemoConfig | None, Field(validate_default=True)] = {}
+    demo: Annotated[DiffusionUncondDemoConfig, Field(validate_default=True)] = {}
 
 
 class Dilation(RootModel[int]):
@@ -2695,23 +2669,23 @@ class DistributionShiftOptions(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    base_shift: float | None = 0.5
+    base_shift: float = 0.5
     """
     Shift at min_length.
     """
-    max_shift: float | None = 1.15
+    max_shift: float = 1.15
     """
     Shift at max_length.
     """
-    max_length: Annotated[int | None, Field(ge=1)] = 4096
+    max_length: Annotated[int, Field(ge=1)] = 4096
     """
     Sequence length at which the shift is max_shift.
     """
-    min_length: Annotated[int | None, Field(ge=1)] = 256
+    min_length: Annotated[int, Field(ge=1)] = 256
     """
     Sequence length at which the shift is base_shift.
     """
-    use_sine: bool | None = False
+    use_sine: bool = False
     """
     Map the shifted timesteps through sin(t x pi / 2).
     """
@@ -2748,15 +2722,15 @@ class DitheredFsqBottleneckParams(ConfigModel):
     """
     Quantization levels: one integer for every channel, or one per channel (exactly dim entries).
     """
-    num_codebooks: Annotated[int | None, Field(ge=1)] = 1
+    num_codebooks: Annotated[int, Field(ge=1)] = 1
     """
     Number of codebooks (tokens per frame).
     """
-    dither_inference: bool | None = True
+    dither_inference: bool = True
     """
     Keep dithering at inference (DitheredFSQ's own default is false).
     """
-    noise_dropout: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.05
+    noise_dropout: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     """
     Probability of skipping quantization noise per item during training (DitheredFSQ's own default is 0.5).
     """
@@ -2778,65 +2752,63 @@ class EncodecDiscriminatorConfig(ConfigModel):
     """
     Channels of the first convolution of each scale.
     """
-    normalize_losses: bool | None = False
+    normalize_losses: bool = False
     """
     Divide each feature-matching distance by the mean magnitude of the real features.
     """
-    loss_type: Literal["hinge", "rpgan"] | None = "hinge"
+    loss_type: Literal["hinge", "rpgan"] = "hinge"
     """
     Adversarial loss: hinge, or relativistic pairing (rpgan).
     """
-    out_channels: Annotated[int | None, Field(ge=1)] = 1
+    out_channels: Annotated[int, Field(ge=1)] = 1
     """
     Output channels (logits) of each scale.
     """
-    n_ffts: Annotated[list[NFft] | None, Field(min_length=1, validate_default=True)] = [1024, 2048, 512]
+    n_ffts: Annotated[list[NFft], Field(min_length=1, validate_default=True)] = [1024, 2048, 512]
     """
     FFT size of each scale.
     """
-    hop_lengths: Annotated[list[HopLength] | None, Field(min_length=1, validate_default=True)] = [256, 512, 128]
+    hop_lengths: Annotated[list[HopLength], Field(min_length=1, validate_default=True)] = [256, 512, 128]
     """
     Hop length of each scale.
     """
-    win_lengths: Annotated[list[WinLength] | None, Field(min_length=1, validate_default=True)] = [1024, 2048, 512]
+    win_lengths: Annotated[list[WinLength], Field(min_length=1, validate_default=True)] = [1024, 2048, 512]
     """
     Window length of each scale.
     """
-    max_filters: Annotated[int | None, Field(ge=1)] = 1024
+    max_filters: Annotated[int, Field(ge=1)] = 1024
     """
     Upper limit of the channels of any convolution.
     """
-    filters_scale: Annotated[int | None, Field(ge=1)] = 1
+    filters_scale: Annotated[int, Field(ge=1)] = 1
     """
     Channel growth factor from one convolution to the next.
     """
-    kernel_size: Annotated[
-        list[KernelSizeItem] | None, Field(max_length=2, min_length=2, validate_default=True)
-    ] = [3, 9]
+    kernel_size: Annotated[list[KernelSizeItem], Field(max_length=2, min_length=2, validate_default=True)] = [3, 9]
     """
     Kernel size (frequency, time) of the inner 2-D convolutions.
     """
-    dilations: Annotated[list[Dilation] | None, Field(validate_default=True)] = [1, 2, 4]
+    dilations: Annotated[list[Dilation], Field(validate_default=True)] = [1, 2, 4]
     """
     Time dilation of each inner convolution (one convolution per entry).
     """
-    stride: Annotated[list[StrideItem] | None, Field(max_length=2, min_length=2, validate_default=True)] = [1, 1]
+    stride: Annotated[list[StrideItem], Field(max_length=2, min_length=2, validate_default=True)] = [1, 1]
     """
     Stride (frequency, time) of the inner convolutions.
     """
-    normalized: bool | None = True
+    normalized: bool = True
     """
     Normalise the STFTs by the window's energy.
     """
-    activation: Annotated[str | None, Field(examples=["LeakyReLU", "ELU", "SiLU"])] = "LeakyReLU"
+    activation: Annotated[str, Field(examples=["LeakyReLU", "ELU", "SiLU"])] = "LeakyReLU"
     """
     Name of the torch.nn activation class used between convolutions.
     """
-    activation_params: dict[str, Any] | None = {"negative_slope": 0.2}
+    activation_params: dict[str, Any] = {"negative_slope": 0.2}
     """
     Keyword arguments of the activation class.
     """
-    spec_scale_pow: float | None = 0.0
+    spec_scale_pow: float = 0.0
     """
     Compress the spectrogram magnitudes by |z|^pow before the convolutions (0 disables it).
     """
@@ -2879,7 +2851,7 @@ class FsqBottleneckConfig(ConfigModel):
     Selects the fsq bottleneck.
     """
     config: FsqBottleneckParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every bottleneck parameter.
     """
@@ -2901,7 +2873,7 @@ class FsqBottleneckParams(ConfigModel):
     """
     Width of the encoder output; FSQ projects it to len(levels) * num_codebooks when it differs. null: len(levels) * num_codebooks.
     """
-    num_codebooks: Annotated[int | None, Field(ge=1)] = 1
+    num_codebooks: Annotated[int, Field(ge=1)] = 1
     """
     Number of codebooks (tokens per frame).
     """
@@ -2917,7 +2889,7 @@ class FsqBottleneckParams(ConfigModel):
     """
     Must stay false: the bottleneck feeds (batch, time, channels) sequences.
     """
-    projection_has_bias: bool | None = True
+    projection_has_bias: bool = True
     """
     Bias in the projections used when dim differs.
     """
@@ -2925,7 +2897,7 @@ class FsqBottleneckParams(ConfigModel):
     """
     Must stay true: FSQBottleneck.encode rearranges the indices.
     """
-    noise_augment_dim: Annotated[int | None, Field(ge=0)] = 0
+    noise_augment_dim: Annotated[int, Field(ge=0)] = 0
     """
     Noise channels appended to the latents in decode() (the decoder's input is the latent width + noise_augment_dim).
     """
@@ -2953,7 +2925,7 @@ class HubertLossConfig(ConfigModel):
     )
     weights: HubertLossWeights
     config: HubertLossParams | None = None
-    decay: float | None = 1.0
+    decay: float = 1.0
     """
     Multiply the loss weight by this factor after every step (1 keeps it constant).
     """
@@ -2971,7 +2943,7 @@ class HubertLossParams(ConfigModel):
     """
     Indices of the transformer layers whose features are compared; [-1] compares the convolutional features; null compares every layer.
     """
-    model_name: Literal["HUBERT_LARGE", "WAVLM_LARGE", "WAV2VEC2_LARGE_LV60K"] | None = "HUBERT_LARGE"
+    model_name: Literal["HUBERT_LARGE", "WAVLM_LARGE", "WAV2VEC2_LARGE_LV60K"] = "HUBERT_LARGE"
     """
     The torchaudio pipeline bundle to extract features with.
     """
@@ -3109,7 +3081,7 @@ class InpaintMaskConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    max_mask_segments: Annotated[int | None, Field(ge=1)] = 10
+    max_mask_segments: Annotated[int, Field(ge=1)] = 10
     """
     Largest number of masked spans of a random-segments mask.
     """
@@ -3127,7 +3099,7 @@ class InpaintingConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    mask_kwargs: Annotated[InpaintMaskConfig | None, Field(validate_default=True)] = {}
+    mask_kwargs: Annotated[InpaintMaskConfig, Field(validate_default=True)] = {}
 
 
 class IntConditionerConfig(ConfigModel):
@@ -3161,11 +3133,11 @@ class IntConditionerParams(ConfigModel):
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
-    min_val: int | None = 0
+    min_val: int = 0
     """
     Smallest integer (smaller inputs are clamped).
     """
-    max_val: int | None = 512
+    max_val: int = 512
     """
     Largest integer (larger inputs are clamped).
     """
@@ -3187,7 +3159,7 @@ class L2NormBottleneckConfig(ConfigModel):
     """
     Selects the l2_norm bottleneck.
     """
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every bottleneck parameter.
     """
@@ -3321,11 +3293,11 @@ class LmDemoConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    demo_every: Annotated[int | None, Field(ge=1)] = 2000
+    demo_every: Annotated[int, Field(ge=1)] = 2000
     """
     Generate demos every this many training steps.
     """
-    demo_cfg_scales: list[float] | None = [1]
+    demo_cfg_scales: list[float] = [1]
     """
     Classifier-free guidance scales; one batch of demos per scale.
     """
@@ -3333,7 +3305,7 @@ class LmDemoConfig(ConfigModel):
     """
     Conditioning of each demo, one entry per demo; null generates without conditioning.
     """
-    num_demos: Annotated[int | None, Field(ge=1)] = 8
+    num_demos: Annotated[int, Field(ge=1)] = 8
     """
     Number of demos generated per guidance scale.
     """
@@ -3365,7 +3337,7 @@ class LmTrainingConfig(ConfigModel):
     """
     Learning rate of the built-in AdamW optimizer (betas 0.9, 0.95, weight decay 0.1); used only when `optimizer_configs` is absent.
     """
-    use_ema: bool | None = False
+    use_ema: bool = False
     """
     Update an exponential moving average of the weights (beta 0.99, every 10 steps) and export it.
     """
@@ -3373,11 +3345,11 @@ class LmTrainingConfig(ConfigModel):
     """
     The optimizer (and LR scheduler, stepped every step); replaces the built-in AdamW built from `learning_rate`.
     """
-    pre_encoded: bool | None = False
+    pre_encoded: bool = False
     """
     The dataset yields tokens already produced by the pretransform: skip tokenising the audio.
     """
-    demo: Annotated[LmDemoConfig | None, Field(validate_default=True)] = {}
+    demo: Annotated[LmDemoConfig, Field(validate_default=True)] = {}
 
 
 class LocalAttnDecoderConfig(ConfigModel):
@@ -3393,11 +3365,11 @@ class LocalAttnDecoderConfig(ConfigModel):
     Selects the local-attention transformer decoder (TransformerDecoder1D).
     """
     config: LocalAttnDecoderParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every decoder parameter.
     """
-    soft_clip: bool | None = False
+    soft_clip: bool = False
     """
     Apply tanh to the decoded audio. Read from the decoder dict by the autoencoder builder (a `soft_clip` next to `decoder` in the model section is ignored); diffusion_autoencoder ignores it.
     """
@@ -3419,39 +3391,39 @@ class LocalAttnDecoderParams(ConfigModel):
     """
     Audio channels written.
     """
-    embed_dims: Annotated[list[EmbedDim] | None, Field(validate_default=True)] = [768, 384, 192, 96]
+    embed_dims: Annotated[list[EmbedDim], Field(validate_default=True)] = [768, 384, 192, 96]
     """
     Width of each stage; at least len(depths) entries.
     """
-    heads: Annotated[list[Head] | None, Field(validate_default=True)] = [12, 12, 12, 12]
+    heads: Annotated[list[Head], Field(validate_default=True)] = [12, 12, 12, 12]
     """
     Attention heads of each stage; at least len(depths) entries.
     """
-    depths: Annotated[list[Depth] | None, Field(validate_default=True)] = [3, 3, 3, 3]
+    depths: Annotated[list[Depth], Field(validate_default=True)] = [3, 3, 3, 3]
     """
     Transformer layers of each stage; one stage per entry.
     """
-    ratios: Annotated[list[Ratio] | None, Field(validate_default=True)] = [2, 2, 2, 2]
+    ratios: Annotated[list[Ratio], Field(validate_default=True)] = [2, 2, 2, 2]
     """
     Upsampling ratio of each stage; at least len(depths) entries.
     """
-    local_attn_window_size: Annotated[int | None, Field(ge=1)] = 64
+    local_attn_window_size: Annotated[int, Field(ge=1)] = 64
     """
     Local attention window.
     """
-    causal: bool | None = False
+    causal: bool = False
     """
     Causal self-attention.
     """
-    ff_mult: Annotated[float | None, Field(gt=0.0)] = 2
+    ff_mult: Annotated[float, Field(gt=0.0)] = 2
     """
     Feed-forward expansion factor.
     """
-    cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    cond_dim: Annotated[int, Field(ge=0)] = 0
     """
     Width of a global conditioning vector (AdaRMSNorm); 0 disables it.
     """
-    cross_attn_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    cross_attn_cond_dim: Annotated[int, Field(ge=0)] = 0
     """
     Width of cross-attention conditioning; 0 disables it.
     """
@@ -3478,7 +3450,7 @@ class LocalAttnEncoderConfig(ConfigModel):
     Selects the local-attention transformer encoder (TransformerEncoder1D).
     """
     config: LocalAttnEncoderParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every encoder parameter.
     """
@@ -3500,39 +3472,39 @@ class LocalAttnEncoderParams(ConfigModel):
     """
     Output (latent) channels.
     """
-    embed_dims: Annotated[list[EmbedDim] | None, Field(validate_default=True)] = [96, 192, 384, 768]
+    embed_dims: Annotated[list[EmbedDim], Field(validate_default=True)] = [96, 192, 384, 768]
     """
     Width of each stage; at least len(depths) entries.
     """
-    heads: Annotated[list[Head] | None, Field(validate_default=True)] = [12, 12, 12, 12]
+    heads: Annotated[list[Head], Field(validate_default=True)] = [12, 12, 12, 12]
     """
     Attention heads of each stage; at least len(depths) entries.
     """
-    depths: Annotated[list[Depth] | None, Field(validate_default=True)] = [3, 3, 3, 3]
+    depths: Annotated[list[Depth], Field(validate_default=True)] = [3, 3, 3, 3]
     """
     Transformer layers of each stage; one stage per entry.
     """
-    ratios: Annotated[list[Ratio] | None, Field(validate_default=True)] = [2, 2, 2, 2]
+    ratios: Annotated[list[Ratio], Field(validate_default=True)] = [2, 2, 2, 2]
     """
     Downsampling ratio of each stage; at least len(depths) entries.
     """
-    local_attn_window_size: Annotated[int | None, Field(ge=1)] = 64
+    local_attn_window_size: Annotated[int, Field(ge=1)] = 64
     """
     Local attention window.
     """
-    causal: bool | None = False
+    causal: bool = False
     """
     Causal self-attention.
     """
-    ff_mult: Annotated[float | None, Field(gt=0.0)] = 2
+    ff_mult: Annotated[float, Field(gt=0.0)] = 2
     """
     Feed-forward expansion factor.
     """
-    cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    cond_dim: Annotated[int, Field(ge=0)] = 0
     """
     Width of a global conditioning vector (AdaRMSNorm); 0 disables it.
     """
-    cross_attn_cond_dim: Annotated[int | None, Field(ge=0)] = 0
+    cross_attn_cond_dim: Annotated[int, Field(ge=0)] = 0
     """
     Width of cross-attention conditioning; 0 disables it.
     """
@@ -3581,19 +3553,19 @@ class LutConditionerParams(ConfigModel):
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
-    max_length: Annotated[int | None, Field(ge=1)] = 1024
+    max_length: Annotated[int, Field(ge=1)] = 1024
     """
     Tokens per text: longer texts are truncated, shorter ones padded.
     """
-    use_abs_pos_emb: bool | None = False
+    use_abs_pos_emb: bool = False
     """
     Add learned absolute position embeddings to the token embeddings.
     """
-    project_out: bool | None = False
+    project_out: bool = False
     """
     Always add a linear output projection, even when the encoder width equals output_dim (one is added automatically when they differ).
     """
-    special_tokens: list[str] | None = []
+    special_tokens: list[str] = []
     """
     Extra special tokens added to the tokenizer (and to the table).
     """
@@ -3625,51 +3597,51 @@ class MelSTFTLossConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    fft_size: Annotated[int | None, Field(ge=1)] = 1024
+    fft_size: Annotated[int, Field(ge=1)] = 1024
     """
     FFT size.
     """
-    hop_size: Annotated[int | None, Field(ge=1)] = 256
+    hop_size: Annotated[int, Field(ge=1)] = 256
     """
     Hop size.
     """
-    win_length: Annotated[int | None, Field(ge=1)] = 1024
+    win_length: Annotated[int, Field(ge=1)] = 1024
     """
     Window length.
     """
-    window: Annotated[str | None, Field(examples=["hann_window", "hamming_window"])] = "hann_window"
+    window: Annotated[str, Field(examples=["hann_window", "hamming_window"])] = "hann_window"
     """
     Window function: a torch window (hann_window, hamming_window, ...) or a scipy.signal window name.
     """
-    w_sc: float | None = 1.0
+    w_sc: float = 1.0
     """
     Weight of the spectral-convergence term.
     """
-    w_log_mag: float | None = 1.0
+    w_log_mag: float = 1.0
     """
     Weight of the log-magnitude term.
     """
-    w_lin_mag: float | None = 0.0
+    w_lin_mag: float = 0.0
     """
     Weight of the linear-magnitude term.
     """
-    w_phs: float | None = 0.0
+    w_phs: float = 0.0
     """
     Weight of the phase term.
     """
-    n_mels: Annotated[int | None, Field(ge=1)] = 128
+    n_mels: Annotated[int, Field(ge=1)] = 128
     """
     Number of mel bins (at most `fft_size`).
     """
-    perceptual_weighting: bool | None = False
+    perceptual_weighting: bool = False
     """
     Apply an A-weighting pre-emphasis filter.
     """
-    scale_invariance: bool | None = False
+    scale_invariance: bool = False
     """
     Optimally rescale the target magnitudes before comparing.
     """
-    eps: float | None = 1e-08
+    eps: float = 1e-08
     """
     Floor of the magnitudes, for numerical stability.
     """
@@ -3677,11 +3649,11 @@ class MelSTFTLossConfig(ConfigModel):
     """
     Return only the aggregate loss. ("full" returns a tuple, which validation cannot average.)
     """
-    reduction: Literal["mean", "sum"] | None = "mean"
+    reduction: Literal["mean", "sum"] = "mean"
     """
     How the loss is reduced over the batch.
     """
-    mag_distance: Literal["L1", "L2"] | None = "L1"
+    mag_distance: Literal["L1", "L2"] = "L1"
     """
     Distance of the magnitude terms.
     """
@@ -3689,15 +3661,15 @@ class MelSTFTLossConfig(ConfigModel):
     """
     Device to put the mel filterbank on.
     """
-    retain_batch_dim: bool | None = False
+    retain_batch_dim: bool = False
     """
     Reduce every dimension but the batch.
     """
-    log_eps: float | None = 0.0
+    log_eps: float = 0.0
     """
     Added to the magnitudes before the logarithm of the log-magnitude term.
     """
-    log_fac: float | None = 1.0
+    log_fac: float = 1.0
     """
     Multiplies the magnitudes before the logarithm of the log-magnitude term.
     """
@@ -3799,38 +3771,37 @@ class MultiResolutionSTFTLossConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    fft_sizes: Annotated[list[FftSize] | None, Field(validate_default=True)] = [1024, 2048, 512]
+    fft_sizes: Annotated[list[FftSize], Field(validate_default=True)] = [1024, 2048, 512]
     """
     FFT size of each resolution.
     """
-    hop_sizes: Annotated[list[HopSize] | None, Field(validate_default=True)] = [120, 240, 50]
+    hop_sizes: Annotated[list[HopSize], Field(validate_default=True)] = [120, 240, 50]
     """
     Hop size of each resolution.
     """
-    win_lengths: Annotated[list[WinLength] | None, Field(validate_default=True)] = [600, 1200, 240]
+    win_lengths: Annotated[list[WinLength], Field(validate_default=True)] = [600, 1200, 240]
     """
     Window length of each resolution.
     """
     window: Annotated[
-        str | None,
-        Field(examples=["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]),
+        str, Field(examples=["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"])
     ] = "hann_window"
     """
     Window function: a torch window (hann_window, hamming_window, ...) or a scipy.signal window name; anything else raises ValueError.
     """
-    w_sc: float | None = 1.0
+    w_sc: float = 1.0
     """
     Weight of the spectral-convergence term.
     """
-    w_log_mag: float | None = 1.0
+    w_log_mag: float = 1.0
     """
     Weight of the log-magnitude term.
     """
-    w_lin_mag: float | None = 0.0
+    w_lin_mag: float = 0.0
     """
     Weight of the linear-magnitude term.
     """
-    w_phs: float | None = 0.0
+    w_phs: float = 0.0
     """
     Weight of the phase term.
     """
@@ -3842,15 +3813,15 @@ class MultiResolutionSTFTLossConfig(ConfigModel):
     """
     Mel bins of each resolution when `scale` is "mel" (at most that resolution's FFT size).
     """
-    perceptual_weighting: bool | None = False
+    perceptual_weighting: bool = False
     """
     Apply an A-weighting pre-emphasis filter before the STFTs.
     """
-    scale_invariance: bool | None = False
+    scale_invariance: bool = False
     """
     Optimally rescale the target magnitudes before comparing.
     """
-    eps: float | None = 1e-08
+    eps: float = 1e-08
     """
     Floor of the magnitudes, for numerical stability.
     """
@@ -3858,11 +3829,11 @@ class MultiResolutionSTFTLossConfig(ConfigModel):
     """
     Return only the aggregate loss. ("full" returns a tuple, which the training step cannot weight.)
     """
-    reduction: Literal["mean", "sum"] | None = "mean"
+    reduction: Literal["mean", "sum"] = "mean"
     """
     How the loss is reduced over the batch (anything else leaves it unreduced and breaks the backward pass).
     """
-    mag_distance: Literal["L1", "L2"] | None = "L1"
+    mag_distance: Literal["L1", "L2"] = "L1"
     """
     Distance of the magnitude terms.
     """
@@ -3870,15 +3841,15 @@ class MultiResolutionSTFTLossConfig(ConfigModel):
     """
     Device to put the mel filterbank on.
     """
-    retain_batch_dim: bool | None = False
+    retain_batch_dim: bool = False
     """
     Reduce every dimension but the batch.
     """
-    log_eps: float | None = 0.0
+    log_eps: float = 0.0
     """
     Added to the magnitudes before the logarithm of the log-magnitude term.
     """
-    log_fac: float | None = 1.0
+    log_fac: float = 1.0
     """
     Multiplies the magnitudes before the logarithm of the log-magnitude term.
     """
@@ -3931,11 +3902,11 @@ class NumberConditionerParams(ConfigModel):
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
-    min_val: float | None = 0
+    min_val: float = 0
     """
     Smallest value (smaller inputs are clamped).
     """
-    max_val: float | None = 1
+    max_val: float = 1
     """
     Largest value (larger inputs are clamped).
     """
@@ -3954,11 +3925,11 @@ class OobleckDecoderConfig(ConfigModel):
     Selects the Oobleck decoder (OobleckDecoder).
     """
     config: OobleckDecoderParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every decoder parameter.
     """
-    soft_clip: bool | None = False
+    soft_clip: bool = False
     """
     Apply tanh to the decoded audio. Read from the decoder dict by the autoencoder builder (a `soft_clip` next to `decoder` in the model section is ignored); diffusion_autoencoder ignores it.
     """
@@ -3972,39 +3943,39 @@ class OobleckDecoderParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    out_channels: Annotated[int | None, Field(ge=1)] = 2
+    out_channels: Annotated[int, Field(ge=1)] = 2
     """
     Audio channels written by the last convolution.
     """
-    channels: Annotated[int | None, Field(ge=1)] = 128
+    channels: Annotated[int, Field(ge=1)] = 128
     """
     Base width; block i has channels * c_mults[i] channels.
     """
-    latent_dim: Annotated[int | None, Field(ge=1)] = 32
+    latent_dim: Annotated[int, Field(ge=1)] = 32
     """
     Input channels: the bottleneck's output (half the encoder's latent_dim for vae-type bottlenecks, plus noise_augment_dim where it applies).
     """
-    c_mults: Annotated[list[CMult] | None, Field(validate_default=True)] = [1, 2, 4, 8]
+    c_mults: Annotated[list[CMult], Field(validate_default=True)] = [1, 2, 4, 8]
     """
     Channel multiplier of each upsampling block, listed from the audio side.
     """
-    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 4, 8, 8]
+    strides: Annotated[list[Stride], Field(validate_default=True)] = [2, 4, 8, 8]
     """
     Stride of each block (from the audio side); only the first len(c_mults) are used.
     """
-    use_snake: bool | None = False
+    use_snake: bool = False
     """
     Snake activations instead of ELU.
     """
-    antialias_activation: bool | None = False
+    antialias_activation: bool = False
     """
     Anti-aliased activations.
     """
-    use_nearest_upsample: bool | None = False
+    use_nearest_upsample: bool = False
     """
     Nearest-neighbour upsampling plus convolution instead of transposed convolutions.
     """
-    final_tanh: bool | None = True
+    final_tanh: bool = True
     """
     tanh on the output.
     """
@@ -4018,7 +3989,7 @@ class OobleckDiscriminatorConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    in_channels: Annotated[int | None, Field(ge=1)] = 1
+    in_channels: Annotated[int, Field(ge=1)] = 1
     """
     Audio channels the discriminator reads. Not filled in by upstream: set it to the autoencoder's output channels.
     """
@@ -4053,7 +4024,7 @@ class OobleckEncoderConfig(ConfigModel):
     Selects the Oobleck encoder (OobleckEncoder).
     """
     config: OobleckEncoderParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every encoder parameter.
     """
@@ -4067,31 +4038,31 @@ class OobleckEncoderParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    in_channels: Annotated[int | None, Field(ge=1)] = 2
+    in_channels: Annotated[int, Field(ge=1)] = 2
     """
     Audio channels read by the first convolution.
     """
-    channels: Annotated[int | None, Field(ge=1)] = 128
+    channels: Annotated[int, Field(ge=1)] = 128
     """
     Base width; block i has channels * c_mults[i] channels.
     """
-    latent_dim: Annotated[int | None, Field(ge=1)] = 32
+    latent_dim: Annotated[int, Field(ge=1)] = 32
     """
     Output channels. With a vae-type bottleneck this is twice the decoder's latent_dim.
     """
-    c_mults: Annotated[list[CMult] | None, Field(validate_default=True)] = [1, 2, 4, 8]
+    c_mults: Annotated[list[CMult], Field(validate_default=True)] = [1, 2, 4, 8]
     """
     Channel multiplier of each downsampling block (one block per entry).
     """
-    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 4, 8, 8]
+    strides: Annotated[list[Stride], Field(validate_default=True)] = [2, 4, 8, 8]
     """
     Stride of each block; only the first len(c_mults) are used and their product is the downsampling ratio.
     """
-    use_snake: bool | None = False
+    use_snake: bool = False
     """
     Snake activations instead of ELU.
     """
-    antialias_activation: bool | None = False
+    antialias_activation: bool = False
     """
     Anti-aliased final activation (only the last one; the blocks ignore it).
     """
@@ -4123,23 +4094,23 @@ class OptimASGDConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.01
+    lr: Annotated[float, Field(ge=0.0)] = 0.01
     """
     Learning rate.
     """
-    lambd: float | None = 0.0001
+    lambd: float = 0.0001
     """
     Decay term.
     """
-    alpha: float | None = 0.75
+    alpha: float = 0.75
     """
     Power for eta update.
     """
-    t0: float | None = 1000000.0
+    t0: float = 1000000.0
     """
     Point at which to start averaging.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0
     """
     Weight decay (L2 penalty).
     """
@@ -4147,15 +4118,15 @@ class OptimASGDConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
-    capturable: bool | None = False
+    capturable: bool = False
     """
     Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
     """
@@ -4187,19 +4158,19 @@ class OptimAdadeltaConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 1.0
+    lr: Annotated[float, Field(ge=0.0)] = 1.0
     """
     Coefficient that scale delta before it is applied to the parameters.
     """
-    rho: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.9
+    rho: Annotated[float, Field(ge=0.0, le=1.0)] = 0.9
     """
     Coefficient used for computing a running average of squared gradients.
     """
-    eps: Annotated[float | None, Field(ge=0.0)] = 1e-06
+    eps: Annotated[float, Field(ge=0.0)] = 1e-06
     """
     Term added to the denominator to improve numerical stability.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0
     """
     Weight decay (L2 penalty).
     """
@@ -4207,15 +4178,15 @@ class OptimAdadeltaConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    capturable: bool | None = False
+    capturable: bool = False
     """
     Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
@@ -4247,23 +4218,23 @@ class OptimAdafactorConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.01
+    lr: Annotated[float, Field(ge=0.0)] = 0.01
     """
     Unlike other optimizers, Adafactor does not require a learning rate, and Noam Shazeer and Mitchell Stern do not use lr at all.
     """
-    beta2_decay: Annotated[float | None, Field(le=0.0)] = -0.8
+    beta2_decay: Annotated[float, Field(le=0.0)] = -0.8
     """
     The decay rate of beta2.
     """
-    eps: Annotated[list[Ep | None] | None, Field(max_length=2, min_length=2, validate_default=True)] = [None, 0.001]
+    eps: Annotated[list[Ep | None], Field(max_length=2, min_length=2, validate_default=True)] = [None, 0.001]
     """
     Epsilon1 is the term added to the denominator of the update calculation to improve numerical stability.
     """
-    d: Annotated[float | None, Field(ge=1.0)] = 1.0
+    d: Annotated[float, Field(ge=1.0)] = 1.0
     """
     The clipping threshold, used to avoid larger-than-desired updates.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0.0
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0.0
     """
     Weight decay coefficient.
     """
@@ -4271,7 +4242,7 @@ class OptimAdafactorConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
@@ -4303,23 +4274,23 @@ class OptimAdagradConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.01
+    lr: Annotated[float, Field(ge=0.0)] = 0.01
     """
     Learning rate.
     """
-    lr_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    lr_decay: Annotated[float, Field(ge=0.0)] = 0
     """
     Learning rate decay.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0
     """
     Weight decay (L2 penalty).
     """
-    initial_accumulator_value: Annotated[float | None, Field(ge=0.0)] = 0
+    initial_accumulator_value: Annotated[float, Field(ge=0.0)] = 0
     """
     Initial value of the sum of squares of gradients.
     """
-    eps: Annotated[float | None, Field(ge=0.0)] = 1e-10
+    eps: Annotated[float, Field(ge=0.0)] = 1e-10
     """
     Term added to the denominator to improve numerical stability.
     """
@@ -4327,11 +4298,11 @@ class OptimAdagradConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
@@ -4367,23 +4338,23 @@ class OptimAdamConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.001
+    lr: Annotated[float, Field(ge=0.0)] = 0.001
     """
     Learning rate.
     """
-    betas: Annotated[list[Beta] | None, Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
+    betas: Annotated[list[Beta], Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
     """
     Coefficients used for computing running averages of gradient and its square.
     """
-    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    eps: Annotated[float, Field(ge=0.0)] = 1e-08
     """
     Term added to the denominator to improve numerical stability.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0
     """
     Weight decay (L2 penalty).
     """
-    amsgrad: bool | None = False
+    amsgrad: bool = False
     """
     Whether to use the AMSGrad variant of this algorithm from the paper On the Convergence of Adam and Beyond.
     """
@@ -4391,15 +4362,15 @@ class OptimAdamConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
-    capturable: bool | None = False
+    capturable: bool = False
     """
     Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
@@ -4407,7 +4378,7 @@ class OptimAdamConfig(ConfigModel):
     """
     Whether the fused implementation is used.
     """
-    decoupled_weight_decay: bool | None = False
+    decoupled_weight_decay: bool = False
     """
     If True, this optimizer is equivalent to AdamW and the algorithm will not accumulate weight decay in the momentum nor variance.
     """
@@ -4439,27 +4410,27 @@ class OptimAdamWConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.001
+    lr: Annotated[float, Field(ge=0.0)] = 0.001
     """
     Learning rate.
     """
-    betas: Annotated[list[Beta] | None, Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
+    betas: Annotated[list[Beta], Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
     """
     Coefficients used for computing running averages of gradient and its square.
     """
-    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    eps: Annotated[float, Field(ge=0.0)] = 1e-08
     """
     Term added to the denominator to improve numerical stability.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0.01
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0.01
     """
     Weight decay coefficient.
     """
-    amsgrad: bool | None = False
+    amsgrad: bool = False
     """
     Whether to use the AMSGrad variant of this algorithm from the paper On the Convergence of Adam and Beyond.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
@@ -4467,11 +4438,11 @@ class OptimAdamWConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    capturable: bool | None = False
+    capturable: bool = False
     """
     Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
@@ -4507,19 +4478,19 @@ class OptimAdamaxConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.002
+    lr: Annotated[float, Field(ge=0.0)] = 0.002
     """
     Learning rate.
     """
-    betas: Annotated[list[Beta] | None, Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
+    betas: Annotated[list[Beta], Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
     """
     Coefficients used for computing running averages of gradient and its square.
     """
-    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    eps: Annotated[float, Field(ge=0.0)] = 1e-08
     """
     Term added to the denominator to improve numerical stability.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0
     """
     Weight decay (L2 penalty).
     """
@@ -4527,15 +4498,15 @@ class OptimAdamaxConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
-    capturable: bool | None = False
+    capturable: bool = False
     """
     Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
     """
@@ -4567,27 +4538,27 @@ class OptimFusedAdamConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: float | None = 0.001
+    lr: float = 0.001
     """
     Learning rate.
     """
-    bias_correction: bool | None = True
+    bias_correction: bool = True
     """
     Apply Adam's bias correction.
     """
-    betas: Annotated[list[float] | None, Field(max_length=2, min_length=2)] = [0.9, 0.999]
+    betas: Annotated[list[float], Field(max_length=2, min_length=2)] = [0.9, 0.999]
     """
     Coefficients of the running averages of the gradient and its square.
     """
-    eps: float | None = 1e-08
+    eps: float = 1e-08
     """
     Term added to the denominator for numerical stability.
     """
-    adam_w_mode: bool | None = True
+    adam_w_mode: bool = True
     """
     Decoupled weight decay (AdamW) instead of L2.
     """
-    weight_decay: float | None = 0.0
+    weight_decay: float = 0.0
     """
     Weight decay coefficient.
     """
@@ -4595,7 +4566,7 @@ class OptimFusedAdamConfig(ConfigModel):
     """
     Not supported: FusedAdam raises RuntimeError when it is true.
     """
-    set_grad_none: bool | None = True
+    set_grad_none: bool = True
     """
     Set gradients to None (not zero) in zero_grad().
     """
@@ -4627,11 +4598,11 @@ class OptimLBFGSConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 1
+    lr: Annotated[float, Field(ge=0.0)] = 1
     """
     Learning rate.
     """
-    max_iter: int | None = 20
+    max_iter: int = 20
     """
     Maximal number of iterations per optimization step.
     """
@@ -4639,15 +4610,15 @@ class OptimLBFGSConfig(ConfigModel):
     """
     Maximal number of function evaluations per optimization step.
     """
-    tolerance_grad: float | None = 1e-07
+    tolerance_grad: float = 1e-07
     """
     Termination tolerance on first order optimality.
     """
-    tolerance_change: float | None = 1e-09
+    tolerance_change: float = 1e-09
     """
     Termination tolerance on function value/parameter changes.
     """
-    history_size: Annotated[int | None, Field(ge=1)] = 100
+    history_size: Annotated[int, Field(ge=1)] = 100
     """
     Update history size.
     """
@@ -4683,31 +4654,31 @@ class OptimMuonConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: float | None = 0.001
+    lr: float = 0.001
     """
     Learning rate.
     """
-    weight_decay: float | None = 0.1
+    weight_decay: float = 0.1
     """
     Weight decay (L2 penalty).
     """
-    momentum: float | None = 0.95
+    momentum: float = 0.95
     """
     Momentum factor.
     """
-    nesterov: bool | None = True
+    nesterov: bool = True
     """
     Enables Nesterov momentum.
     """
-    ns_coefficients: Annotated[list[float] | None, Field(max_length=3, min_length=3)] = [3.4445, -4.775, 2.0315]
+    ns_coefficients: Annotated[list[float], Field(max_length=3, min_length=3)] = [3.4445, -4.775, 2.0315]
     """
     Coefficients \\(a,b,c\\) for the Newton–Schulz orthogonalization polynomial.
     """
-    eps: float | None = 1e-07
+    eps: float = 1e-07
     """
     Term added to the denominator for numerical stability.
     """
-    ns_steps: int | None = 5
+    ns_steps: int = 5
     """
     Number of Newton–Schulz iteration steps.
     """
@@ -4743,27 +4714,27 @@ class OptimNAdamConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.002
+    lr: Annotated[float, Field(ge=0.0)] = 0.002
     """
     Learning rate.
     """
-    betas: Annotated[list[Beta] | None, Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
+    betas: Annotated[list[Beta], Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
     """
     Coefficients used for computing running averages of gradient and its square.
     """
-    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    eps: Annotated[float, Field(ge=0.0)] = 1e-08
     """
     Term added to the denominator to improve numerical stability.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0
     """
     Weight decay (L2 penalty).
     """
-    momentum_decay: Annotated[float | None, Field(ge=0.0)] = 0.004
+    momentum_decay: Annotated[float, Field(ge=0.0)] = 0.004
     """
     Momentum momentum_decay.
     """
-    decoupled_weight_decay: bool | None = False
+    decoupled_weight_decay: bool = False
     """
     Whether to decouple the weight decay as in AdamW to obtain NAdamW.
     """
@@ -4771,15 +4742,15 @@ class OptimNAdamConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
-    capturable: bool | None = False
+    capturable: bool = False
     """
     Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
@@ -4843,23 +4814,23 @@ class OptimRAdamConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.001
+    lr: Annotated[float, Field(ge=0.0)] = 0.001
     """
     Learning rate.
     """
-    betas: Annotated[list[Beta] | None, Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
+    betas: Annotated[list[Beta], Field(max_length=2, min_length=2, validate_default=True)] = [0.9, 0.999]
     """
     Coefficients used for computing running averages of gradient and its square.
     """
-    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    eps: Annotated[float, Field(ge=0.0)] = 1e-08
     """
     Term added to the denominator to improve numerical stability.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0
     """
     Weight decay (L2 penalty).
     """
-    decoupled_weight_decay: bool | None = False
+    decoupled_weight_decay: bool = False
     """
     Whether to decouple the weight decay as in AdamW to obtain RAdamW.
     """
@@ -4867,15 +4838,15 @@ class OptimRAdamConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
-    capturable: bool | None = False
+    capturable: bool = False
     """
     Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
@@ -4907,31 +4878,31 @@ class OptimRMSpropConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.01
+    lr: Annotated[float, Field(ge=0.0)] = 0.01
     """
     Learning rate.
     """
-    alpha: Annotated[float | None, Field(ge=0.0)] = 0.99
+    alpha: Annotated[float, Field(ge=0.0)] = 0.99
     """
     Smoothing constant.
     """
-    eps: Annotated[float | None, Field(ge=0.0)] = 1e-08
+    eps: Annotated[float, Field(ge=0.0)] = 1e-08
     """
     Term added to the denominator to improve numerical stability.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0
     """
     Weight decay (L2 penalty).
     """
-    momentum: Annotated[float | None, Field(ge=0.0)] = 0
+    momentum: Annotated[float, Field(ge=0.0)] = 0
     """
     Momentum factor.
     """
-    centered: bool | None = False
+    centered: bool = False
     """
     If `True`, compute the centered RMSProp, the gradient is normalized by an estimation of its variance.
     """
-    capturable: bool | None = False
+    capturable: bool = False
     """
     Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
     """
@@ -4939,11 +4910,11 @@ class OptimRMSpropConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
@@ -4975,19 +4946,19 @@ class OptimRpropConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.01
+    lr: Annotated[float, Field(ge=0.0)] = 0.01
     """
     Learning rate.
     """
-    etas: Annotated[list[float] | None, Field(max_length=2, min_length=2)] = [0.5, 1.2]
+    etas: Annotated[list[float], Field(max_length=2, min_length=2)] = [0.5, 1.2]
     """
     Pair of (etaminus, etaplus), that are multiplicative increase and decrease factors.
     """
-    step_sizes: Annotated[list[float] | None, Field(max_length=2, min_length=2)] = [1e-06, 50]
+    step_sizes: Annotated[list[float], Field(max_length=2, min_length=2)] = [1e-06, 50]
     """
     A pair of minimal and maximal allowed step sizes.
     """
-    capturable: bool | None = False
+    capturable: bool = False
     """
     Whether this instance is safe to capture in a graph, whether for CUDA graphs or for torch.compile support.
     """
@@ -4995,11 +4966,11 @@ class OptimRpropConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
@@ -5031,27 +5002,27 @@ class OptimSGDConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: Annotated[float | None, Field(ge=0.0)] = 0.001
+    lr: Annotated[float, Field(ge=0.0)] = 0.001
     """
     Learning rate.
     """
-    momentum: Annotated[float | None, Field(ge=0.0)] = 0
+    momentum: Annotated[float, Field(ge=0.0)] = 0
     """
     Momentum factor.
     """
-    dampening: float | None = 0
+    dampening: float = 0
     """
     Dampening for momentum.
     """
-    weight_decay: Annotated[float | None, Field(ge=0.0)] = 0
+    weight_decay: Annotated[float, Field(ge=0.0)] = 0
     """
     Weight decay (L2 penalty).
     """
-    nesterov: bool | None = False
+    nesterov: bool = False
     """
     Enables Nesterov momentum.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
@@ -5059,7 +5030,7 @@ class OptimSGDConfig(ConfigModel):
     """
     Whether foreach implementation of optimizer is used.
     """
-    differentiable: bool | None = False
+    differentiable: bool = False
     """
     Whether autograd should occur through the optimizer step in training.
     """
@@ -5095,19 +5066,19 @@ class OptimSparseAdamConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    lr: float | None = 0.001
+    lr: float = 0.001
     """
     Learning rate.
     """
-    betas: Annotated[list[float] | None, Field(max_length=2, min_length=2)] = [0.9, 0.999]
+    betas: Annotated[list[float], Field(max_length=2, min_length=2)] = [0.9, 0.999]
     """
     Coefficients used for computing running averages of gradient and its square.
     """
-    eps: float | None = 1e-08
+    eps: float = 1e-08
     """
     Term added to the denominator to improve numerical stability.
     """
-    maximize: bool | None = False
+    maximize: bool = False
     """
     Maximize the objective with respect to the params, instead of minimizing.
     """
@@ -5126,7 +5097,7 @@ class PatchedPretransformConfig(ConfigModel):
     Selects the patched pretransform (PatchedPretransform).
     """
     config: PatchedPretransformParams
-    enable_grad: bool | None = False
+    enable_grad: bool = False
     """
     Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
     """
@@ -5148,7 +5119,7 @@ class PatchedPretransformParams(ConfigModel):
     """
     Samples folded into channels; the downsampling ratio.
     """
-    oversampling: Annotated[int | None, Field(ge=1)] = 1
+    oversampling: Annotated[int, Field(ge=1)] = 1
     """
     Resample the audio up by this factor before patching (and back after).
     """
@@ -5189,11 +5160,11 @@ class PhonemeConditionerParams(ConfigModel):
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
-    max_length: Annotated[int | None, Field(ge=1)] = 1024
+    max_length: Annotated[int, Field(ge=1)] = 1024
     """
     Stored, but 0.0.19 never truncates to it.
     """
-    project_out: bool | None = False
+    project_out: bool = False
     """
     Always add a linear output projection, even when the encoder width equals output_dim (one is added automatically when they differ).
     """
@@ -5212,7 +5183,7 @@ class PqmfPretransformConfig(ConfigModel):
     Selects the PQMF pretransform (PQMFPretransform).
     """
     config: PqmfPretransformParams
-    enable_grad: bool | None = False
+    enable_grad: bool = False
     """
     Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
     """
@@ -5226,15 +5197,15 @@ class PqmfPretransformParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    attenuation: Annotated[float | None, Field(gt=0.0)] = 100
+    attenuation: Annotated[float, Field(gt=0.0)] = 100
     """
     Stop-band attenuation in dB (usually 80 to 120).
     """
-    num_bands: Annotated[int | None, Field(ge=1)] = 16
+    num_bands: Annotated[int, Field(ge=1)] = 16
     """
     Number of frequency bands; a power of 2.
     """
-    channels: Annotated[int | None, Field(ge=1)] = 1
+    channels: Annotated[int, Field(ge=1)] = 1
     """
     Audio channels.
     """
@@ -5275,7 +5246,7 @@ class PretransformConditionerParams(ConfigModel):
     """
     Sample rate of the audio given to this conditioner (popped by the builder; required).
     """
-    use_model_pretransform: bool | None = False
+    use_model_pretransform: bool = False
     """
     Encode with the model's own pretransform (model.pretransform must exist) instead of pretransform_config.
     """
@@ -5290,7 +5261,7 @@ class PretransformConditionerParams(ConfigModel):
     """
     Local checkpoint loaded into the pretransform at construction (load_ckpt_state_dict); omit it rather than setting null (null reaches the conditioner: TypeError).
     """
-    save_pretransform: bool | None = False
+    save_pretransform: bool = False
     """
     Register the pretransform as a submodule, so its weights are saved with (and trained with) the model.
     """
@@ -5319,15 +5290,15 @@ class ResidualVqParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    dim: Annotated[int | None, Field(ge=1)] = 128
+    dim: Annotated[int, Field(ge=1)] = 128
     """
     Width of the quantized vectors: the encoder's output channels (rvq) or half of them (rvq_vae).
     """
-    num_quantizers: Annotated[int | None, Field(ge=1)] = 8
+    num_quantizers: Annotated[int, Field(ge=1)] = 8
     """
     Number of residual quantizers (tokens per frame).
     """
-    codebook_size: Annotated[int | None, Field(ge=1)] = 1024
+    codebook_size: Annotated[int, Field(ge=1)] = 1024
     """
     Entries per codebook.
     """
@@ -5335,23 +5306,23 @@ class ResidualVqParams(ConfigModel):
     """
     Codebook width; when it differs from dim, ResidualVQ projects in and out.
     """
-    shared_codebook: bool | None = False
+    shared_codebook: bool = False
     """
     All quantizers share the first one's codebook.
     """
-    heads: Annotated[int | None, Field(ge=1, le=1)] = 1
+    heads: Annotated[int, Field(ge=1, le=1)] = 1
     """
     ResidualVQ asserts a single head.
     """
-    quantize_dropout: bool | None = False
+    quantize_dropout: bool = False
     """
     Randomly drop the later quantizers during training (needs num_quantizers > 1).
     """
-    quantize_dropout_cutoff_index: Annotated[int | None, Field(ge=0)] = 0
+    quantize_dropout_cutoff_index: Annotated[int, Field(ge=0)] = 0
     """
     First quantizer that may be dropped.
     """
-    quantize_dropout_multiple_of: Annotated[int | None, Field(ge=1)] = 1
+    quantize_dropout_multiple_of: Annotated[int, Field(ge=1)] = 1
     """
     Drop quantizers in groups of this size.
     """
@@ -5359,43 +5330,43 @@ class ResidualVqParams(ConfigModel):
     """
     Must stay false: the bottleneck feeds (batch, time, channels) sequences.
     """
-    separate_codebook_per_head: bool | None = False
+    separate_codebook_per_head: bool = False
     """
     One codebook per head (a single head here).
     """
-    decay: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.99
+    decay: Annotated[float, Field(ge=0.0, le=1.0)] = 0.99
     """
     EMA decay of the codebooks (stable-audio-tools default; the library's is 0.8).
     """
-    eps: Annotated[float | None, Field(gt=0.0)] = 1e-05
+    eps: Annotated[float, Field(gt=0.0)] = 1e-05
     """
     Epsilon of the EMA updates.
     """
-    freeze_codebook: bool | None = False
+    freeze_codebook: bool = False
     """
     Stored by VectorQuantize; freezing is requested per forward call.
     """
-    kmeans_init: bool | None = True
+    kmeans_init: bool = True
     """
     Initialise the codebooks with k-means on the first batch (stable-audio-tools default; the library's is false).
     """
-    kmeans_iters: Annotated[int | None, Field(ge=0)] = 50
+    kmeans_iters: Annotated[int, Field(ge=0)] = 50
     """
     k-means iterations (stable-audio-tools default; the library's is 10).
     """
-    sync_kmeans: bool | None = True
+    sync_kmeans: bool = True
     """
     Synchronise k-means across processes.
     """
-    use_cosine_sim: bool | None = False
+    use_cosine_sim: bool = False
     """
     Cosine-similarity codebooks instead of Euclidean.
     """
-    layernorm_after_project_in: bool | None = False
+    layernorm_after_project_in: bool = False
     """
     LayerNorm after the input projection of each quantizer (inside ResidualVQ the quantizers never project, so it has no effect).
     """
-    threshold_ema_dead_code: Annotated[float | None, Field(ge=0.0)] = 2
+    threshold_ema_dead_code: Annotated[float, Field(ge=0.0)] = 2
     """
     Replace codes whose EMA cluster size falls below this (stable-audio-tools default; the library's is 0).
     """
@@ -5403,19 +5374,19 @@ class ResidualVqParams(ConfigModel):
     """
     Must stay true: the bottleneck feeds (batch, time, channels) sequences.
     """
-    commitment_weight: Annotated[float | None, Field(ge=0.0)] = 1.0
+    commitment_weight: Annotated[float, Field(ge=0.0)] = 1.0
     """
     Weight of the commitment loss.
     """
-    commitment_use_cross_entropy_loss: bool | None = False
+    commitment_use_cross_entropy_loss: bool = False
     """
     Cross-entropy commitment loss instead of MSE.
     """
-    orthogonal_reg_weight: Annotated[float | None, Field(ge=0.0)] = 0.0
+    orthogonal_reg_weight: Annotated[float, Field(ge=0.0)] = 0.0
     """
     Weight of the orthogonal codebook regulariser (> 0 makes the codebook learnable).
     """
-    orthogonal_reg_active_codes_only: bool | None = False
+    orthogonal_reg_active_codes_only: bool = False
     """
     Regularise only the codes used in the batch.
     """
@@ -5423,31 +5394,31 @@ class ResidualVqParams(ConfigModel):
     """
     Cap on the codes the regulariser samples.
     """
-    codebook_diversity_loss_weight: Annotated[float | None, Field(ge=0.0)] = 0.0
+    codebook_diversity_loss_weight: Annotated[float, Field(ge=0.0)] = 0.0
     """
     Weight of the codebook-diversity loss.
     """
-    codebook_diversity_temperature: Annotated[float | None, Field(gt=0.0)] = 100.0
+    codebook_diversity_temperature: Annotated[float, Field(gt=0.0)] = 100.0
     """
     Temperature of the codebook-diversity loss.
     """
-    stochastic_sample_codes: bool | None = False
+    stochastic_sample_codes: bool = False
     """
     Gumbel-sample codes during training.
     """
-    sample_codebook_temp: Annotated[float | None, Field(ge=0.0)] = 1.0
+    sample_codebook_temp: Annotated[float, Field(ge=0.0)] = 1.0
     """
     Temperature of stochastic code sampling.
     """
-    straight_through: bool | None = False
+    straight_through: bool = False
     """
     Straight-through Gumbel softmax.
     """
-    distributed_replace_codes: bool | None = True
+    distributed_replace_codes: bool = True
     """
     Replace dead codes consistently across processes.
     """
-    reinmax: bool | None = False
+    reinmax: bool = False
     """
     ReinMax straight-through estimator (needs straight_through).
     """
@@ -5455,31 +5426,31 @@ class ResidualVqParams(ConfigModel):
     """
     Synchronise codebooks across processes; null: when torch.distributed runs with more than one process.
     """
-    sync_affine_param: bool | None = False
+    sync_affine_param: bool = False
     """
     Synchronise the affine parameters across processes.
     """
-    ema_update: bool | None = True
+    ema_update: bool = True
     """
     Update the codebooks by EMA (incompatible with learnable_codebook).
     """
-    learnable_codebook: bool | None = False
+    learnable_codebook: bool = False
     """
     Learn the codebooks by gradient (needs ema_update: false).
     """
-    affine_param: bool | None = False
+    affine_param: bool = False
     """
     Learned affine re-parametrisation of the codebooks (Euclidean codebooks only).
     """
-    affine_param_batch_decay: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.99
+    affine_param_batch_decay: Annotated[float, Field(ge=0.0, le=1.0)] = 0.99
     """
     EMA decay of the batch statistics (affine_param).
     """
-    affine_param_codebook_decay: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.9
+    affine_param_codebook_decay: Annotated[float, Field(ge=0.0, le=1.0)] = 0.9
     """
     EMA decay of the codebook statistics (affine_param).
     """
-    sync_update_v: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0
+    sync_update_v: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     """
     Optimism of the synchronous update rule (> 0 needs learnable_codebook).
     """
@@ -5498,7 +5469,7 @@ class RvqBottleneckConfig(ConfigModel):
     Selects the rvq bottleneck.
     """
     config: ResidualVqParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every bottleneck parameter.
     """
@@ -5517,7 +5488,7 @@ class RvqVaeBottleneckConfig(ConfigModel):
     Selects the rvq_vae bottleneck.
     """
     config: ResidualVqParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every bottleneck parameter.
     """
@@ -5531,15 +5502,15 @@ class SISDRLossConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    zero_mean: bool | None = True
+    zero_mean: bool = True
     """
     Remove the DC offset of both signals first.
     """
-    eps: float | None = 1e-08
+    eps: float = 1e-08
     """
     Small value for numerical stability.
     """
-    reduction: Literal["mean", "sum"] | None = "mean"
+    reduction: Literal["mean", "sum"] = "mean"
     """
     How the metric is reduced over the batch.
     """
@@ -5553,35 +5524,35 @@ class STFTLossConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    fft_size: Annotated[int | None, Field(ge=1)] = 1024
+    fft_size: Annotated[int, Field(ge=1)] = 1024
     """
     FFT size.
     """
-    hop_size: Annotated[int | None, Field(ge=1)] = 256
+    hop_size: Annotated[int, Field(ge=1)] = 256
     """
     Hop size.
     """
-    win_length: Annotated[int | None, Field(ge=1)] = 1024
+    win_length: Annotated[int, Field(ge=1)] = 1024
     """
     Window length.
     """
-    window: Annotated[str | None, Field(examples=["hann_window", "hamming_window"])] = "hann_window"
+    window: Annotated[str, Field(examples=["hann_window", "hamming_window"])] = "hann_window"
     """
     Window function: a torch window (hann_window, hamming_window, ...) or a scipy.signal window name.
     """
-    w_sc: float | None = 1.0
+    w_sc: float = 1.0
     """
     Weight of the spectral-convergence term.
     """
-    w_log_mag: float | None = 1.0
+    w_log_mag: float = 1.0
     """
     Weight of the log-magnitude term.
     """
-    w_lin_mag: float | None = 0.0
+    w_lin_mag: float = 0.0
     """
     Weight of the linear-magnitude term.
     """
-    w_phs: float | None = 0.0
+    w_phs: float = 0.0
     """
     Weight of the phase term.
     """
@@ -5597,15 +5568,15 @@ class STFTLossConfig(ConfigModel):
     """
     Number of mel or chroma bins (at most `fft_size`).
     """
-    perceptual_weighting: bool | None = False
+    perceptual_weighting: bool = False
     """
     Apply an A-weighting pre-emphasis filter (needs `sample_rate`).
     """
-    scale_invariance: bool | None = False
+    scale_invariance: bool = False
     """
     Optimally rescale the target magnitudes before comparing.
     """
-    eps: float | None = 1e-08
+    eps: float = 1e-08
     """
     Floor of the magnitudes, for numerical stability.
     """
@@ -5613,11 +5584,11 @@ class STFTLossConfig(ConfigModel):
     """
     Return only the aggregate loss. ("full" returns a tuple, which validation cannot average.)
     """
-    reduction: Literal["mean", "sum"] | None = "mean"
+    reduction: Literal["mean", "sum"] = "mean"
     """
     How the loss is reduced over the batch.
     """
-    mag_distance: Literal["L1", "L2"] | None = "L1"
+    mag_distance: Literal["L1", "L2"] = "L1"
     """
     Distance of the magnitude terms.
     """
@@ -5625,15 +5596,15 @@ class STFTLossConfig(ConfigModel):
     """
     Device to put the filterbank on.
     """
-    retain_batch_dim: bool | None = False
+    retain_batch_dim: bool = False
     """
     Reduce every dimension but the batch.
     """
-    log_eps: float | None = 0.0
+    log_eps: float = 0.0
     """
     Added to the magnitudes before the logarithm of the log-magnitude term.
     """
-    log_fac: float | None = 1.0
+    log_fac: float = 1.0
     """
     Multiplies the magnitudes before the logarithm of the log-magnitude term.
     """
@@ -5697,15 +5668,15 @@ class SchedConstantLRConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    factor: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.3333333333333333
+    factor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3333333333333333
     """
     The number we multiply learning rate until the milestone.
     """
-    total_iters: int | None = 5
+    total_iters: int = 5
     """
     The number of steps that the scheduler multiplies the learning rate by the factor.
     """
-    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    last_epoch: Annotated[int, Field(ge=-1, le=-1)] = -1
     """
     The index of the last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
     """
@@ -5741,11 +5712,11 @@ class SchedCosineAnnealingLRConfig(ConfigModel):
     """
     Maximum number of iterations.
     """
-    eta_min: float | None = 0.0
+    eta_min: float = 0.0
     """
     Minimum learning rate.
     """
-    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    last_epoch: Annotated[int, Field(ge=-1, le=-1)] = -1
     """
     The index of the last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
     """
@@ -5781,15 +5752,15 @@ class SchedCosineAnnealingWarmRestartsConfig(ConfigModel):
     """
     Number of iterations until the first restart.
     """
-    T_mult: Annotated[int | None, Field(ge=1)] = 1
+    T_mult: Annotated[int, Field(ge=1)] = 1
     """
     A factor by which T_{i} increases after a restart.
     """
-    eta_min: float | None = 0.0
+    eta_min: float = 0.0
     """
     Minimum learning rate.
     """
-    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    last_epoch: Annotated[int, Field(ge=-1, le=-1)] = -1
     """
     The index of the last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
     """
@@ -5829,7 +5800,7 @@ class SchedCyclicLRConfig(ConfigModel):
     """
     Upper learning rate boundaries in the cycle for each parameter group.
     """
-    step_size_up: int | None = 2000
+    step_size_up: int = 2000
     """
     Number of training iterations in the increasing half of a cycle.
     """
@@ -5837,11 +5808,11 @@ class SchedCyclicLRConfig(ConfigModel):
     """
     Number of training iterations in the decreasing half of a cycle.
     """
-    mode: Literal["triangular", "triangular2", "exp_range"] | None = "triangular"
+    mode: Literal["triangular", "triangular2", "exp_range"] = "triangular"
     """
     One of {triangular, triangular2, exp_range}.
     """
-    gamma: float | None = 1.0
+    gamma: float = 1.0
     """
     Constant in 'exp_range' scaling function: gamma**(cycle iterations).
     """
@@ -5849,23 +5820,23 @@ class SchedCyclicLRConfig(ConfigModel):
     """
     Custom scaling policy defined by a single argument lambda function, where 0 <= scale_fn(x) <= 1 for all x >= 0. A JSON config can only leave it at its default.
     """
-    scale_mode: Literal["cycle", "iterations"] | None = "cycle"
+    scale_mode: Literal["cycle", "iterations"] = "cycle"
     """
     {'cycle', 'iterations'}.
     """
-    cycle_momentum: bool | None = True
+    cycle_momentum: bool = True
     """
     If `True`, momentum is cycled inversely to learning rate between 'base_momentum' and 'max_momentum'.
     """
-    base_momentum: float | None = 0.8
+    base_momentum: float = 0.8
     """
     Lower momentum boundaries in the cycle for each parameter group.
     """
-    max_momentum: float | None = 0.9
+    max_momentum: float = 0.9
     """
     Upper momentum boundaries in the cycle for each parameter group.
     """
-    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    last_epoch: Annotated[int, Field(ge=-1, le=-1)] = -1
     """
     The index of the last batch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
     """
@@ -5901,7 +5872,7 @@ class SchedExponentialLRConfig(ConfigModel):
     """
     Multiplicative factor of learning rate decay.
     """
-    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    last_epoch: Annotated[int, Field(ge=-1, le=-1)] = -1
     """
     The index of last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
     """
@@ -5933,27 +5904,27 @@ class SchedInverseLRConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    inv_gamma: float | None = 1.0
+    inv_gamma: float = 1.0
     """
     Inverse multiplicative factor of learning rate decay.
     """
-    power: float | None = 1.0
+    power: float = 1.0
     """
     Exponential factor of learning rate decay.
     """
-    warmup: float | None = 0.0
+    warmup: float = 0.0
     """
     Exponential warmup factor (0 <= warmup < 1, 0 to disable).
     """
-    final_lr: float | None = 0.0
+    final_lr: float = 0.0
     """
     The final learning rate.
     """
-    last_epoch: int | None = -1
+    last_epoch: int = -1
     """
     The index of last epoch.
     """
-    verbose: bool | None = False
+    verbose: bool = False
     """
     If `True`, prints a message to stdout for each update.
     """
@@ -5985,7 +5956,7 @@ class SchedLRSchedulerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    last_epoch: int | None = -1
+    last_epoch: int = -1
     """
     The index of the last epoch.
     """
@@ -6017,7 +5988,7 @@ class SchedLambdaLRConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    last_epoch: int | None = -1
+    last_epoch: int = -1
     """
     The index of last epoch.
     """
@@ -6049,19 +6020,19 @@ class SchedLinearLRConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    start_factor: Annotated[float | None, Field(gt=0.0, le=1.0)] = 0.3333333333333333
+    start_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3333333333333333
     """
     The number we multiply learning rate in the first epoch.
     """
-    end_factor: Annotated[float | None, Field(ge=0.0, le=1.0)] = 1.0
+    end_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
     """
     The number we multiply learning rate at the end of linear changing process.
     """
-    total_iters: int | None = 5
+    total_iters: int = 5
     """
     The number of iterations that multiplicative factor reaches to 1.
     """
-    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    last_epoch: Annotated[int, Field(ge=-1, le=-1)] = -1
     """
     The index of the last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
     """
@@ -6097,11 +6068,11 @@ class SchedMultiStepLRConfig(ConfigModel):
     """
     List of epoch indices.
     """
-    gamma: float | None = 0.1
+    gamma: float = 0.1
     """
     Multiplicative factor of learning rate decay.
     """
-    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    last_epoch: Annotated[int, Field(ge=-1, le=-1)] = -1
     """
     The index of last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
     """
@@ -6133,7 +6104,7 @@ class SchedMultiplicativeLRConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    last_epoch: int | None = -1
+    last_epoch: int = -1
     """
     The index of last epoch.
     """
@@ -6181,39 +6152,39 @@ class SchedOneCycleLRConfig(ConfigModel):
     """
     The number of steps per epoch to train for.
     """
-    pct_start: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.3
+    pct_start: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
     """
     The percentage of the cycle (in number of steps) spent increasing the learning rate.
     """
-    anneal_strategy: Literal["cos", "linear"] | None = "cos"
+    anneal_strategy: Literal["cos", "linear"] = "cos"
     """
     {'cos', 'linear'} Specifies the annealing strategy: "cos" for cosine annealing, "linear" for linear annealing.
     """
-    cycle_momentum: bool | None = True
+    cycle_momentum: bool = True
     """
     If `True`, momentum is cycled inversely to learning rate between 'base_momentum' and 'max_momentum'.
     """
-    base_momentum: Annotated[float | BaseMomentum | None, Field(validate_default=True)] = 0.85
+    base_momentum: Annotated[float | BaseMomentum, Field(validate_default=True)] = 0.85
     """
     Lower momentum boundaries in the cycle for each parameter group.
     """
-    max_momentum: Annotated[float | MaxMomentum | None, Field(validate_default=True)] = 0.95
+    max_momentum: Annotated[float | MaxMomentum, Field(validate_default=True)] = 0.95
     """
     Upper momentum boundaries in the cycle for each parameter group.
     """
-    div_factor: float | None = 25.0
+    div_factor: float = 25.0
     """
     Determines the initial learning rate via initial_lr = max_lr/div_factor.
     """
-    final_div_factor: float | None = 10000.0
+    final_div_factor: float = 10000.0
     """
     Determines the minimum learning rate via min_lr = initial_lr/final_div_factor.
     """
-    three_phase: bool | None = False
+    three_phase: bool = False
     """
     If `True`, use a third phase of the schedule to annihilate the learning rate according to 'final_div_factor' instead of modifying the second phase (the first two phases will be symmetrical about the step indicated by 'pct_start').
     """
-    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    last_epoch: Annotated[int, Field(ge=-1, le=-1)] = -1
     """
     The index of the last batch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
     """
@@ -6245,15 +6216,15 @@ class SchedPolynomialLRConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    total_iters: int | None = 5
+    total_iters: int = 5
     """
     The number of steps that the scheduler decays the learning rate.
     """
-    power: float | None = 1.0
+    power: float = 1.0
     """
     The power of the polynomial.
     """
-    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    last_epoch: Annotated[int, Field(ge=-1, le=-1)] = -1
     """
     The index of the last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
     """
@@ -6285,35 +6256,35 @@ class SchedReduceLROnPlateauConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    mode: Literal["min", "max"] | None = "min"
+    mode: Literal["min", "max"] = "min"
     """
     One of `min`, `max`.
     """
-    factor: float | None = 0.1
+    factor: float = 0.1
     """
     Factor by which the learning rate will be reduced.
     """
-    patience: int | None = 10
+    patience: int = 10
     """
     The number of allowed epochs with no improvement after which the learning rate will be reduced.
     """
-    threshold: float | None = 0.0001
+    threshold: float = 0.0001
     """
     Threshold for measuring the new optimum, to only focus on significant changes.
     """
-    threshold_mode: Literal["rel", "abs"] | None = "rel"
+    threshold_mode: Literal["rel", "abs"] = "rel"
     """
     One of `rel`, `abs`.
     """
-    cooldown: int | None = 0
+    cooldown: int = 0
     """
     Number of epochs to wait before resuming normal operation after lr has been reduced.
     """
-    min_lr: list[float] | float | None = 0
+    min_lr: list[float] | float = 0
     """
     A scalar or a list of scalars.
     """
-    eps: float | None = 1e-08
+    eps: float = 1e-08
     """
     Minimal decay applied to lr.
     """
@@ -6349,7 +6320,7 @@ class SchedSequentialLRConfig(ConfigModel):
     """
     List of integers that reflects milestone points.
     """
-    last_epoch: int | None = -1
+    last_epoch: int = -1
     """
     The index of last epoch.
     """
@@ -6385,11 +6356,11 @@ class SchedStepLRConfig(ConfigModel):
     """
     Period of learning rate decay.
     """
-    gamma: float | None = 0.1
+    gamma: float = 0.1
     """
     Multiplicative factor of learning rate decay.
     """
-    last_epoch: Annotated[int | None, Field(ge=-1, le=-1)] = -1
+    last_epoch: Annotated[int, Field(ge=-1, le=-1)] = -1
     """
     The index of last epoch. Only -1 works: stable-audio-tools builds a fresh scheduler, which torch cannot resume from another epoch.
     """
@@ -6403,31 +6374,31 @@ class SeanetActivationParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    alpha: float | None = 1.0
+    alpha: float = 1.0
     """
     ELU / CELU: the alpha value.
     """
-    inplace: bool | None = False
+    inplace: bool = False
     """
     Compute the activation in place.
     """
-    negative_slope: float | None = 0.01
+    negative_slope: float = 0.01
     """
     LeakyReLU: slope for negative inputs.
     """
-    lower: float | None = 0.125
+    lower: float = 0.125
     """
     RReLU: lower bound of the random slope; at most `upper`.
     """
-    upper: float | None = 0.3333333333333333
+    upper: float = 0.3333333333333333
     """
     RReLU: upper bound of the random slope.
     """
-    min_val: float | None = -1.0
+    min_val: float = -1.0
     """
     Hardtanh: lower end of the linear region; less than `max_val`.
     """
-    max_val: float | None = 1.0
+    max_val: float = 1.0
     """
     Hardtanh: upper end of the linear region.
     """
@@ -6439,19 +6410,19 @@ class SeanetActivationParams(ConfigModel):
     """
     Hardtanh: deprecated alias of `max_val` (overrides it).
     """
-    approximate: Literal["none", "tanh"] | None = "none"
+    approximate: Literal["none", "tanh"] = "none"
     """
     GELU: `none` (exact) or the `tanh` approximation.
     """
-    lambd: Annotated[float | None, Field(ge=0.0)] = 0.5
+    lambd: Annotated[float, Field(ge=0.0)] = 0.5
     """
     Hardshrink / Softshrink: the shrinkage threshold.
     """
-    beta: float | None = 1.0
+    beta: float = 1.0
     """
     Softplus: the beta value.
     """
-    threshold: float | None = 20.0
+    threshold: float = 20.0
     """
     Softplus: above this the function is linear (default 20). Threshold: the threshold (required).
     """
@@ -6459,11 +6430,11 @@ class SeanetActivationParams(ConfigModel):
     """
     Threshold: the value that replaces inputs at or below the threshold (required).
     """
-    num_parameters: Annotated[int | None, Field(ge=1)] = 1
+    num_parameters: Annotated[int, Field(ge=1)] = 1
     """
     PReLU: number of learned slopes. Only 1 works: SEANet's layers have different channel counts, so any other value fails at the first forward.
     """
-    init: float | None = 0.25
+    init: float = 0.25
     """
     PReLU: initial slope.
     """
@@ -6486,11 +6457,11 @@ class SeanetDecoderConfig(ConfigModel):
     Selects the SEANet decoder (encodec.modules.SEANetDecoder).
     """
     config: SeanetDecoderParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every decoder parameter.
     """
-    soft_clip: bool | None = False
+    soft_clip: bool = False
     """
     Apply tanh to the decoded audio. Read from the decoder dict by the autoencoder builder (a `soft_clip` next to `decoder` in the model section is ignored); diffusion_autoencoder ignores it.
     """
@@ -6504,34 +6475,34 @@ class SeanetDecoderParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    channels: Annotated[int | None, Field(ge=1)] = 1
+    channels: Annotated[int, Field(ge=1)] = 1
     """
     Audio channels written by the last convolution.
     """
-    dimension: Annotated[int | None, Field(ge=1)] = 128
+    dimension: Annotated[int, Field(ge=1)] = 128
     """
     Input (latent) channels of the decoder.
     """
-    n_filters: Annotated[int | None, Field(ge=1)] = 32
+    n_filters: Annotated[int, Field(ge=1)] = 32
     """
     Base width: channels after the first convolution, doubled at every stride.
     """
-    n_residual_layers: Annotated[int | None, Field(ge=0)] = 1
+    n_residual_layers: Annotated[int, Field(ge=0)] = 1
     """
     Residual blocks per stride (dilations dilation_base**j).
     """
-    ratios: Annotated[list[Ratio] | None, Field(validate_default=True)] = [8, 5, 4, 2]
+    ratios: Annotated[list[Ratio], Field(validate_default=True)] = [8, 5, 4, 2]
     """
     Upsampling strides, in the order the decoder applies them; their product is the hop length.
     """
     activation: Annotated[
-        Literal["CELU", "ELU", "GELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "RReLU", "SELU", "SiLU", "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold"] | None,
+        Literal["CELU", "ELU", "GELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "RReLU", "SELU", "SiLU", "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold"],
         Field(title="SeanetActivation"),
     ] = "ELU"
     """
     Name of a torch.nn activation class; SEANet builds it with `getattr(torch.nn, name)(**params)`. GLU is left out: it halves the time axis and the first forward fails.
     """
-    activation_params: Annotated[SeanetActivationParams | None, Field(validate_default=True)] = {"alpha": 1.0}
+    activation_params: Annotated[SeanetActivationParams, Field(validate_default=True)] = {"alpha": 1.0}
     final_activation: Literal["CELU", "ELU", "GELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "RReLU", "SELU", "SiLU", "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold"] | None = (
         None
     )
@@ -6543,52 +6514,51 @@ class SeanetDecoderParams(ConfigModel):
     Keyword arguments of final_activation (null: none).
     """
     norm: Annotated[
-        Literal["none", "weight_norm", "spectral_norm", "time_layer_norm", "time_group_norm"] | None,
-        Field(title="SeanetNorm"),
+        Literal["none", "weight_norm", "spectral_norm", "time_layer_norm", "time_group_norm"], Field(title="SeanetNorm")
     ] = "weight_norm"
     """
     Normalisation of every SEANet convolution. `layer_norm` is left out: encodec 0.1.1's ConvLayerNorm returns None and the first forward fails. `time_layer_norm` adds nothing in encodec 0.1.1.
     """
-    norm_params: Annotated[SeanetNormParams | None, Field(validate_default=True)] = {}
-    kernel_size: Annotated[int | None, Field(ge=1)] = 7
+    norm_params: Annotated[SeanetNormParams, Field(validate_default=True)] = {}
+    kernel_size: Annotated[int, Field(ge=1)] = 7
     """
     Kernel size of the first convolution.
     """
-    last_kernel_size: Annotated[int | None, Field(ge=1)] = 7
+    last_kernel_size: Annotated[int, Field(ge=1)] = 7
     """
     Kernel size of the last convolution.
     """
-    residual_kernel_size: Annotated[int | None, Field(ge=1)] = 3
+    residual_kernel_size: Annotated[int, Field(ge=1)] = 3
     """
     Kernel size inside the residual blocks.
     """
-    dilation_base: Annotated[int | None, Field(ge=1)] = 2
+    dilation_base: Annotated[int, Field(ge=1)] = 2
     """
     Dilation growth per residual block.
     """
-    causal: bool | None = False
+    causal: bool = False
     """
     Use causal (left) padding.
     """
-    pad_mode: Annotated[
-        Literal["reflect", "constant", "replicate", "circular"] | None, Field(title="SeanetPadMode")
-    ] = "reflect"
+    pad_mode: Annotated[Literal["reflect", "constant", "replicate", "circular"], Field(title="SeanetPadMode")] = (
+        "reflect"
+    )
     """
     Padding mode of the convolutions (torch.nn.functional.pad); other strings fail at the first forward.
     """
-    true_skip: bool | None = False
+    true_skip: bool = False
     """
     Identity skip connections in the residual blocks instead of 1x1 convolutions.
     """
-    compress: Annotated[int | None, Field(ge=1)] = 2
+    compress: Annotated[int, Field(ge=1)] = 2
     """
     Channel reduction inside the residual blocks (hidden = channels // compress); at most n_filters.
     """
-    lstm: Annotated[int | None, Field(ge=0)] = 2
+    lstm: Annotated[int, Field(ge=0)] = 2
     """
     Number of LSTM layers (0: none).
     """
-    trim_right_ratio: Annotated[float | None, Field(ge=0.0, le=1.0)] = 1.0
+    trim_right_ratio: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
     """
     Causal decoders: share of the transposed-convolution padding trimmed on the right; must stay 1.0 unless causal.
     """
@@ -6607,7 +6577,7 @@ class SeanetEncoderConfig(ConfigModel):
     Selects the SEANet encoder (encodec.modules.SEANetEncoder).
     """
     config: SeanetEncoderParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every encoder parameter.
     """
@@ -6621,77 +6591,76 @@ class SeanetEncoderParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    channels: Annotated[int | None, Field(ge=1)] = 1
+    channels: Annotated[int, Field(ge=1)] = 1
     """
     Audio channels: read by the first convolution.
     """
-    dimension: Annotated[int | None, Field(ge=1)] = 128
+    dimension: Annotated[int, Field(ge=1)] = 128
     """
     Output (latent) channels of the encoder.
     """
-    n_filters: Annotated[int | None, Field(ge=1)] = 32
+    n_filters: Annotated[int, Field(ge=1)] = 32
     """
     Base width: channels after the first convolution, doubled at every stride.
     """
-    n_residual_layers: Annotated[int | None, Field(ge=0)] = 1
+    n_residual_layers: Annotated[int, Field(ge=0)] = 1
     """
     Residual blocks per stride (dilations dilation_base**j).
     """
-    ratios: Annotated[list[Ratio] | None, Field(validate_default=True)] = [2, 2, 2, 2, 2]
+    ratios: Annotated[list[Ratio], Field(validate_default=True)] = [2, 2, 2, 2, 2]
     """
     Downsampling strides, in the order the encoder applies them; their product is the hop length. stable-audio-tools reads it with the default [2, 2, 2, 2, 2], reverses it and writes the reversed list back into the config dict before SEANet reverses it again (building twice from one dict flips it); SEANet's own default [8, 5, 4, 2] is never used.
     """
     activation: Annotated[
-        Literal["CELU", "ELU", "GELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "RReLU", "SELU", "SiLU", "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold"] | None,
+        Literal["CELU", "ELU", "GELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU", "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "ReLU", "ReLU6", "RReLU", "SELU", "SiLU", "Sigmoid", "Softmax", "Softmax2d", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold"],
         Field(title="SeanetActivation"),
     ] = "ELU"
     """
     Name of a torch.nn activation class; SEANet builds it with `getattr(torch.nn, name)(**params)`. GLU is left out: it halves the time axis and the first forward fails.
     """
-    activation_params: Annotated[SeanetActivationParams | None, Field(validate_default=True)] = {"alpha": 1.0}
+    activation_params: Annotated[SeanetActivationParams, Field(validate_default=True)] = {"alpha": 1.0}
     norm: Annotated[
-        Literal["none", "weight_norm", "spectral_norm", "time_layer_norm", "time_group_norm"] | None,
-        Field(title="SeanetNorm"),
+        Literal["none", "weight_norm", "spectral_norm", "time_layer_norm", "time_group_norm"], Field(title="SeanetNorm")
     ] = "weight_norm"
     """
     Normalisation of every SEANet convolution. `layer_norm` is left out: encodec 0.1.1's ConvLayerNorm returns None and the first forward fails. `time_layer_norm` adds nothing in encodec 0.1.1.
     """
-    norm_params: Annotated[SeanetNormParams | None, Field(validate_default=True)] = {}
-    kernel_size: Annotated[int | None, Field(ge=1)] = 7
+    norm_params: Annotated[SeanetNormParams, Field(validate_default=True)] = {}
+    kernel_size: Annotated[int, Field(ge=1)] = 7
     """
     Kernel size of the first convolution.
     """
-    last_kernel_size: Annotated[int | None, Field(ge=1)] = 7
+    last_kernel_size: Annotated[int, Field(ge=1)] = 7
     """
     Kernel size of the last convolution.
     """
-    residual_kernel_size: Annotated[int | None, Field(ge=1)] = 3
+    residual_kernel_size: Annotated[int, Field(ge=1)] = 3
     """
     Kernel size inside the residual blocks.
     """
-    dilation_base: Annotated[int | None, Field(ge=1)] = 2
+    dilation_base: Annotated[int, Field(ge=1)] = 2
     """
     Dilation growth per residual block.
     """
-    causal: bool | None = False
+    causal: bool = False
     """
     Use causal (left) padding.
     """
-    pad_mode: Annotated[
-        Literal["reflect", "constant", "replicate", "circular"] | None, Field(title="SeanetPadMode")
-    ] = "reflect"
+    pad_mode: Annotated[Literal["reflect", "constant", "replicate", "circular"], Field(title="SeanetPadMode")] = (
+        "reflect"
+    )
     """
     Padding mode of the convolutions (torch.nn.functional.pad); other strings fail at the first forward.
     """
-    true_skip: bool | None = False
+    true_skip: bool = False
     """
     Identity skip connections in the residual blocks instead of 1x1 convolutions.
     """
-    compress: Annotated[int | None, Field(ge=1)] = 2
+    compress: Annotated[int, Field(ge=1)] = 2
     """
     Channel reduction inside the residual blocks (hidden = channels // compress); at most n_filters.
     """
-    lstm: Annotated[int | None, Field(ge=0)] = 2
+    lstm: Annotated[int, Field(ge=0)] = 2
     """
     Number of LSTM layers (0: none).
     """
@@ -6705,11 +6674,11 @@ class SeanetNormParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    eps: Annotated[float | None, Field(gt=0.0)] = 1e-05
+    eps: Annotated[float, Field(gt=0.0)] = 1e-05
     """
     Added to the variance for numerical stability.
     """
-    affine: bool | None = True
+    affine: bool = True
     """
     time_group_norm: learn a per-channel scale and shift.
     """
@@ -6754,7 +6723,7 @@ class SourceMixConditionerParams(ConfigModel):
     """
     Sample rate of the audio given to this conditioner (popped by the builder; required).
     """
-    use_model_pretransform: bool | None = False
+    use_model_pretransform: bool = False
     """
     Encode with the model's own pretransform (model.pretransform must exist) instead of pretransform_config.
     """
@@ -6769,19 +6738,19 @@ class SourceMixConditionerParams(ConfigModel):
     """
     Local checkpoint loaded into the pretransform at construction (load_ckpt_state_dict); omit it rather than setting null (null reaches the conditioner: TypeError).
     """
-    save_pretransform: bool | None = False
+    save_pretransform: bool = False
     """
     Register the pretransform as a submodule, so its weights are saved with (and trained with) the model.
     """
-    source_keys: list[str] | None = []
+    source_keys: list[str] = []
     """
     Keys of the sources in the conditioner's metadata dict; one projection each.
     """
-    pre_encoded: bool | None = False
+    pre_encoded: bool = False
     """
     The sources are latents already (not encoded again).
     """
-    allow_null_source: bool | None = False
+    allow_null_source: bool = False
     """
     Use a learned null source when an item has none of the sources (needs source_length).
     """
@@ -6805,7 +6774,7 @@ class SpectralLossConfig(ConfigModel):
     """
     config: MultiResolutionSTFTLossConfig
     weights: SpectralLossWeights
-    decay: float | None = 1.0
+    decay: float = 1.0
     """
     Multiply the loss weight by this factor after every step (1 keeps it constant).
     """
@@ -6864,35 +6833,21 @@ class T5ConditionerParams(ConfigModel):
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
-    t5_model_name: (
-        Literal[
-            "t5-small",
-            "t5-base",
-            "t5-large",
-            "t5-3b",
-            "t5-11b",
-            "google/flan-t5-small",
-            "google/flan-t5-base",
-            "google/flan-t5-large",
-            "google/flan-t5-xl",
-            "google/flan-t5-xxl",
-            "google/t5-v1_1-xl",
-            "google/t5-v1_1-xxl",
-        ]
-        | None
-    ) = "t5-base"
+    t5_model_name: Literal["t5-small", "t5-base", "t5-large", "t5-3b", "t5-11b", "google/flan-t5-small", "google/flan-t5-base", "google/flan-t5-large", "google/flan-t5-xl", "google/flan-t5-xxl", "google/t5-v1_1-xl", "google/t5-v1_1-xxl"] = (
+        "t5-base"
+    )
     """
     The T5 checkpoint (T5Conditioner.T5_MODELS; any other name fails an assertion). Its width (512 to 4096) is projected to output_dim when they differ.
     """
-    max_length: Annotated[int | None, Field(ge=1)] = 128
+    max_length: Annotated[int, Field(ge=1)] = 128
     """
     Tokens per prompt: longer prompts are truncated, shorter ones padded.
     """
-    enable_grad: bool | None = False
+    enable_grad: bool = False
     """
     Fine-tune the T5 encoder (it becomes a registered, trainable submodule).
     """
-    project_out: bool | None = False
+    project_out: bool = False
     """
     Always add a linear output projection, even when the encoder width equals output_dim (one is added automatically when they differ).
     """
@@ -6911,11 +6866,11 @@ class TaaeDecoderConfig(ConfigModel):
     Selects the TAAE decoder (TAAEDecoder).
     """
     config: TaaeDecoderParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every decoder parameter.
     """
-    soft_clip: bool | None = False
+    soft_clip: bool = False
     """
     Apply tanh to the decoded audio. Read from the decoder dict by the autoencoder builder (a `soft_clip` next to `decoder` in the model section is ignored); diffusion_autoencoder ignores it.
     """
@@ -6929,53 +6884,53 @@ class TaaeDecoderParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    out_channels: Annotated[int | None, Field(ge=1)] = 2
+    out_channels: Annotated[int, Field(ge=1)] = 2
     """
     Audio channels written.
     """
-    channels: Annotated[int | None, Field(ge=1)] = 128
+    channels: Annotated[int, Field(ge=1)] = 128
     """
     Base width; block i has channels * c_mults[i] channels.
     """
-    latent_dim: Annotated[int | None, Field(ge=1)] = 32
+    latent_dim: Annotated[int, Field(ge=1)] = 32
     """
     Input (latent) channels.
     """
-    c_mults: Annotated[list[CMult] | None, Field(validate_default=True)] = [1, 2, 4, 8]
+    c_mults: Annotated[list[CMult], Field(validate_default=True)] = [1, 2, 4, 8]
     """
     Channel multiplier of each block.
     """
-    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 4, 8, 8]
+    strides: Annotated[list[Stride], Field(validate_default=True)] = [2, 4, 8, 8]
     """
     Stride of each block; at least len(c_mults) entries.
     """
-    transformer_depths: Annotated[list[TransformerDepth] | None, Field(validate_default=True)] = [3, 3, 3, 3]
+    transformer_depths: Annotated[list[TransformerDepth], Field(validate_default=True)] = [3, 3, 3, 3]
     """
     Transformer layers in each block; at least len(c_mults) entries.
     """
-    use_snake: bool | None = False
+    use_snake: bool = False
     """
     Snake activations instead of none.
     """
     sliding_window: Annotated[
-        list[SlidingWindowItem] | None, Field(max_length=2, min_length=2, validate_default=True)
+        list[SlidingWindowItem], Field(max_length=2, min_length=2, validate_default=True)
     ] = [63, 64]
     """
     Left and right sliding-window attention extent.
     """
-    checkpointing: bool | None = False
+    checkpointing: bool = False
     """
     Gradient checkpointing in every block.
     """
-    conformer: bool | None = False
+    conformer: bool = False
     """
     Conformer modules in the transformer layers.
     """
-    layer_scale: bool | None = True
+    layer_scale: bool = True
     """
     Layer scale in the transformer layers (else zero-initialised outputs).
     """
-    use_dilated_conv: bool | None = False
+    use_dilated_conv: bool = False
     """
     Dilated residual units around each resampling convolution.
     """
@@ -6994,7 +6949,7 @@ class TaaeEncoderConfig(ConfigModel):
     Selects the TAAE encoder (TAAEEncoder).
     """
     config: TaaeEncoderParams
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every encoder parameter.
     """
@@ -7008,53 +6963,53 @@ class TaaeEncoderParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    in_channels: Annotated[int | None, Field(ge=1)] = 2
+    in_channels: Annotated[int, Field(ge=1)] = 2
     """
     Audio channels read.
     """
-    channels: Annotated[int | None, Field(ge=1)] = 128
+    channels: Annotated[int, Field(ge=1)] = 128
     """
     Base width; block i has channels * c_mults[i] channels.
     """
-    latent_dim: Annotated[int | None, Field(ge=1)] = 32
+    latent_dim: Annotated[int, Field(ge=1)] = 32
     """
     Output (latent) channels.
     """
-    c_mults: Annotated[list[CMult] | None, Field(validate_default=True)] = [1, 2, 4, 8]
+    c_mults: Annotated[list[CMult], Field(validate_default=True)] = [1, 2, 4, 8]
     """
     Channel multiplier of each block.
     """
-    strides: Annotated[list[Stride] | None, Field(validate_default=True)] = [2, 4, 8, 8]
+    strides: Annotated[list[Stride], Field(validate_default=True)] = [2, 4, 8, 8]
     """
     Stride of each block; at least len(c_mults) entries.
     """
-    transformer_depths: Annotated[list[TransformerDepth] | None, Field(validate_default=True)] = [3, 3, 3, 3]
+    transformer_depths: Annotated[list[TransformerDepth], Field(validate_default=True)] = [3, 3, 3, 3]
     """
     Transformer layers in each block; at least len(c_mults) entries.
     """
-    use_snake: bool | None = False
+    use_snake: bool = False
     """
     Snake activations instead of none.
     """
     sliding_window: Annotated[
-        list[SlidingWindowItem] | None, Field(max_length=2, min_length=2, validate_default=True)
+        list[SlidingWindowItem], Field(max_length=2, min_length=2, validate_default=True)
     ] = [63, 64]
     """
     Left and right sliding-window attention extent.
     """
-    checkpointing: bool | None = False
+    checkpointing: bool = False
     """
     Gradient checkpointing in every block.
     """
-    conformer: bool | None = False
+    conformer: bool = False
     """
     Conformer modules in the transformer layers.
     """
-    layer_scale: bool | None = True
+    layer_scale: bool = True
     """
     Layer scale in the transformer layers (else zero-initialised outputs).
     """
-    use_dilated_conv: bool | None = False
+    use_dilated_conv: bool = False
     """
     Dilated residual units around each resampling convolution.
     """
@@ -7072,8 +7027,8 @@ class TanhBottleneckConfig(ConfigModel):
     """
     Selects the tanh bottleneck.
     """
-    config: Annotated[TanhBottleneckParams | None, Field(validate_default=True)] = {}
-    requires_grad: bool | None = True
+    config: Annotated[TanhBottleneckParams, Field(validate_default=True)] = {}
+    requires_grad: bool = True
     """
     false freezes every bottleneck parameter.
     """
@@ -7087,7 +7042,7 @@ class TanhBottleneckParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    scale: Annotated[float | None, Field(gt=0.0)] = 1.0
+    scale: Annotated[float, Field(gt=0.0)] = 1.0
     """
     Soft-clipping range of the latents.
     """
@@ -7121,7 +7076,7 @@ class TimeLossConfig(ConfigModel):
     Never read by stable-audio-tools.
     """
     weights: TimeLossWeights
-    decay: float | None = 1.0
+    decay: float = 1.0
     """
     Multiply the loss weights by this factor after every step (1 keeps them constant).
     """
@@ -7153,11 +7108,11 @@ class TimestepSamplerOptions(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    mean_logsnr: float | None = -1.2
+    mean_logsnr: float = -1.2
     """
     Mean of the normal distribution of log-SNR values.
     """
-    std_logsnr: float | None = 2.0
+    std_logsnr: float = 2.0
     """
     Standard deviation of the normal distribution of log-SNR values.
     """
@@ -7214,15 +7169,15 @@ class TransformerAttentionKwargs(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    qk_norm: Literal["l2", "ln", "dyt", "none"] | None = "none"
+    qk_norm: Literal["l2", "ln", "dyt", "none"] = "none"
     """
     Normalisation of queries and keys: l2 (cosine-similarity attention), ln (LayerNorm), dyt (DynamicTanh) or none.
     """
-    differential: bool | None = False
+    differential: bool = False
     """
     Differential attention: a second attention map is subtracted from the first.
     """
-    feat_scale: bool | None = False
+    feat_scale: bool = False
     """
     Learned re-weighting of the mean (DC) and high-frequency parts of the attention output.
     """
@@ -7244,23 +7199,23 @@ class TransformerFeedForwardKwargs(ConfigModel):
     """
     Output width of the feed-forward branch; null keeps the block width. Any other width breaks the residual connection at the first forward.
     """
-    mult: Annotated[float | None, Field(gt=0.0)] = 4
+    mult: Annotated[float, Field(gt=0.0)] = 4
     """
     Hidden width = int(block width x mult).
     """
-    no_bias: bool | None = False
+    no_bias: bool = False
     """
     Linear and convolution layers without bias.
     """
-    glu: bool | None = True
+    glu: bool = True
     """
     Gated (SwiGLU) input projection.
     """
-    use_conv: bool | None = False
+    use_conv: bool = False
     """
     Convolutions instead of linear layers (for the output layer, and for the input layer when glu is false).
     """
-    conv_kernel_size: Annotated[int | None, Field(ge=1)] = 3
+    conv_kernel_size: Annotated[int, Field(ge=1)] = 3
     """
     Kernel size of those convolutions; it must be odd (an even size changes the sequence length and breaks the residual connection).
     """
@@ -7274,19 +7229,19 @@ class TransformerNormKwargs(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    bias: bool | None = False
+    bias: bool = False
     """
     A learned bias in every LayerNorm.
     """
-    fix_scale: bool | None = False
+    fix_scale: bool = False
     """
     A fixed (not learned) scale of 1 in every LayerNorm.
     """
-    force_fp32: bool | None = False
+    force_fp32: bool = False
     """
     Compute every LayerNorm in float32.
     """
-    eps: Annotated[float | None, Field(gt=0.0)] = 1e-05
+    eps: Annotated[float, Field(gt=0.0)] = 1e-05
     """
     LayerNorm epsilon.
     """
@@ -7433,7 +7388,7 @@ class UNetCFG1dConfig(ConfigModel):
     """
     Cross-attention width: must equal the output width of every cross-attention conditioner.
     """
-    use_xattn_time: bool | None = False
+    use_xattn_time: bool = False
     """
     Append the diffusion time as an extra cross-attention token (channels must be even).
     """
@@ -7582,7 +7537,7 @@ class VaeBottleneckConfig(ConfigModel):
     """
     Selects the vae bottleneck.
     """
-    requires_grad: bool | None = True
+    requires_grad: bool = True
     """
     false freezes every bottleneck parameter.
     """
@@ -7600,8 +7555,8 @@ class WassersteinBottleneckConfig(ConfigModel):
     """
     Selects the wasserstein bottleneck.
     """
-    config: Annotated[WassersteinBottleneckParams | None, Field(validate_default=True)] = {}
-    requires_grad: bool | None = True
+    config: Annotated[WassersteinBottleneckParams, Field(validate_default=True)] = {}
+    requires_grad: bool = True
     """
     false freezes every bottleneck parameter.
     """
@@ -7615,19 +7570,19 @@ class WassersteinBottleneckParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    noise_augment_dim: Annotated[int | None, Field(ge=0)] = 0
+    noise_augment_dim: Annotated[int, Field(ge=0)] = 0
     """
     Noise channels appended to the latents in decode() (the decoder's input is the encoder's output channels + noise_augment_dim).
     """
-    bypass_mmd: bool | None = False
+    bypass_mmd: bool = False
     """
     Report an MMD of 0 instead of computing it.
     """
-    use_tanh: bool | None = False
+    use_tanh: bool = False
     """
     Soft-clip the latents with tanh_scale * tanh(x / tanh_scale).
     """
-    tanh_scale: Annotated[float | None, Field(gt=0.0)] = 5.0
+    tanh_scale: Annotated[float, Field(gt=0.0)] = 5.0
     """
     Range of the tanh soft clipping.
     """
@@ -7646,7 +7601,7 @@ class WaveletPretransformConfig(ConfigModel):
     Selects the wavelet pretransform (WaveletPretransform).
     """
     config: WaveletPretransformParams
-    enable_grad: bool | None = False
+    enable_grad: bool = False
     """
     Let gradients flow through the pretransform (it is put in eval mode and frozen otherwise).
     """

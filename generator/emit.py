@@ -52,6 +52,7 @@ def pydantic_models(bundle: dict[str, Any]) -> str:
         use_double_quotes=True,
         keep_model_order=True,
         collapse_root_models=True,
+        strict_nullable=True,
         formatters=[Formatter.BUILTIN],
         custom_file_header=_header(),
     )

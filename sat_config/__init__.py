@@ -9,7 +9,7 @@ from .api import (
     problems_in,
     validate_config,
 )
-from .errors import ConfigError, FactoryUnavailableError, Problem
+from .errors import ConfigError, FactoryUnavailableError, Problem, TrainingProblemsWarning
 from .factories import register_model_factory, unregister_model_factory
 from .loader import LoadError, load_config_file
 
@@ -18,6 +18,7 @@ __all__ = [
     "FactoryUnavailableError",
     "LoadError",
     "Problem",
+    "TrainingProblemsWarning",
     "create_model_from_config",
     "create_model_from_config_path",
     "load_config_file",

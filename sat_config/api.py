@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, MissingModelTypeError, Problem, UnknownModelTypeError
+from .errors import ConfigError, MissingModelTypeError, Problem, TrainingProblemsWarning, UnknownModelTypeError
 from .factories import resolve_factory
 from .loader import Document, read_document
 from .validation import find_problems
@@ -55,9 +56,17 @@ def create_model_from_config(model_config: Any) -> Any:
     """Validate, then build with upstream's constructor for ``model_type``: same argument and result as
     ``stable_audio_tools.models.factory.create_model_from_config``. Upstream gets a copy of the user's values
     (upstream mutates some dicts in place) with ``$schema`` removed, and no injected defaults. Problems in
-    ``training`` do not stop the build (upstream's model builders never read it); ``validate_config`` reports them."""
+    ``training`` do not stop the build (upstream's model builders never read it): they are issued as a
+    ``TrainingProblemsWarning``, and ``validate_config`` raises for them."""
     plain = to_plain(model_config)
-    raise_for_problems(model_problems(find_problems(plain)), plain)
+    return _build(plain, find_problems(plain))
+
+
+def _build(plain: Any, problems: list[Problem], source: str | None = None) -> Any:
+    raise_for_problems(model_problems(problems), plain, source)
+    ignored = [p for p in problems if p.parts[:1] == ("training",)]
+    if ignored:
+        warnings.warn(TrainingProblemsWarning(ignored, source), stacklevel=3)
     plain.pop("$schema", None)
     return resolve_factory(plain[DISCRIMINATOR])(plain)
 
@@ -79,5 +88,4 @@ def create_model_from_config_path(model_config_path: str | Path) -> Any:
     """``create_model_from_config`` on a JSON (or YAML) file; problems carry line and column.
     Raises LoadError (an OSError) when the file cannot be read."""
     doc = read_document(Path(model_config_path))
-    raise_for_problems(model_problems(problems_in_document(doc)), doc.data, doc.source)
-    return create_model_from_config(doc.data)
+    return _build(doc.data, problems_in_document(doc), doc.source)

@@ -52,7 +52,7 @@ class Problem:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["parts"], data["doc"]
+        del data["parts"]
         return data
 
     def render(self, source: str | None = None) -> str:
@@ -98,3 +98,14 @@ class UnknownModelTypeError(ConfigError, NotImplementedError):
 
 class FactoryUnavailableError(NotImplementedError):
     """The installed packages provide no constructor for a valid ``model_type``."""
+
+
+class TrainingProblemsWarning(UserWarning):
+    """A model was built although its ``training`` section has problems (training it would fail)."""
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        self.errors = list(problems)
+        count = len(self.errors)
+        lines = "\n".join("  " + p.render(source) for p in self.errors)
+        super().__init__(f"built the model, but its training section has {count} problem{'s' if count != 1 else ''} "
+                         f"(stable-audio-tools' model builders never read it; training would fail):\n{lines}")

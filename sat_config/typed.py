@@ -6,6 +6,8 @@ from pydantic import BaseModel, ConfigDict
 
 
 class ConfigModel(BaseModel):
-    """Unknown keys are errors, assignments are validated, and fields accept their JSON names (``$schema``)."""
+    """Strict like the schema (no "44100" or 2.0 for an integer), assignments validated, fields accept their
+    JSON names (``$schema``). Classes whose schema forbids unknown keys say ``extra="forbid"`` themselves;
+    objects the schema leaves open keep their extra keys."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+    model_config = ConfigDict(extra="allow", strict=True, validate_assignment=True, populate_by_name=True)

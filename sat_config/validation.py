@@ -21,9 +21,7 @@ import re
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # python-jsonschema is imported only when a config has problems
     from jsonschema.exceptions import ValidationError
@@ -91,6 +89,11 @@ def _tag_table(validator: Any, branches: list[Any], prop: str) -> dict[Any, int]
     return table
 
 
+def _branch_keys(validator: Any, branches: list[Any]) -> set[str]:
+    """Every property name some branch of a tagged union declares."""
+    return {key for branch in branches for key in _resolve(validator, branch).get("properties", {})}
+
+
 def _one_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
     discriminator = schema.get("discriminator")
     if not discriminator:
@@ -104,6 +107,10 @@ def _one_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str
     table = _tag_table(validator, branches, prop)
     if prop not in instance:
         yield _error(f"required key {prop!r} is missing (one of: {_listing(table)})", "required", (prop,))
+        known = _branch_keys(validator, branches)
+        for key in instance:  # a misspelt tag key is the likely cause: say so where it is
+            if key not in known and closest(key, [prop]) == prop:
+                yield _error(f"unknown key {key!r}", "unknown_key", (key,), prop)
         return
     tag = instance[prop]
     index = table.get(tag) if isinstance(tag, (str, int)) and not isinstance(tag, bool) else None
@@ -220,7 +227,12 @@ def validator() -> Any:
         "x-unsupported": _unsupported,
         "x-rules": _rules,
     }
-    sat_validator = validators.extend(Draft202012Validator, keywords)
+    # upstream passes integers to constructors that reject 2.0 (nn.Conv1d(2.0, ...) raises TypeError), so an
+    # integer must be written as one; JSON Schema alone would count 2.0 as an integer
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    sat_validator = validators.extend(Draft202012Validator, keywords, type_checker=checker)
     schema = load_bundled_schema()
     resource = Resource.from_contents(schema, default_specification=DRAFT202012)
     registry: Registry[Any] = Registry().with_resource("urn:sat-config:schema", resource)
@@ -314,8 +326,37 @@ def fast_validator() -> Any:
     confirm that a config is valid; every rejected config is re-checked by python-jsonschema for its problems."""
     import jsonschema_rs
 
-    keywords: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules}
-    return jsonschema_rs.validator_for(load_bundled_schema(), keywords=keywords, offline=True)
+    keywords: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules, _STRICT_INT: _RsStrictInt}
+    return jsonschema_rs.validator_for(_mark_integers(load_bundled_schema()), keywords=keywords, offline=True)
+
+
+_STRICT_INT = "x-strict-integer"
+
+
+class _RsStrictInt:
+    """Where the schema wants an integer, a float such as 2.0 is invalid (as in the python-jsonschema pass)."""
+
+    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+        del parent_schema, value, schema_path
+
+    def validate(self, instance: Any) -> None:
+        if isinstance(instance, float):
+            raise ValueError("integer written as a float")
+
+
+def _mark_integers(node: Any) -> Any:
+    """A copy of the schema with the strict-integer keyword beside every ``"type"`` that allows integers
+    (and not numbers in general)."""
+    if isinstance(node, list):
+        return [_mark_integers(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: (v if k in ("enum", "const", "default", "examples") else _mark_integers(v)) for k, v in node.items()}
+    types = node.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "integer" in types and "number" not in types:
+        out[_STRICT_INT] = True
+    return out
 
 
 def find_problems(config: Any, fast: bool = True) -> list[Problem]:

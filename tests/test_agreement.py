@@ -30,17 +30,13 @@ from sat_config import problems_in
 
 OURS_ALONE = {"cross_field", "unsupported"}
 KNOWN_GAPS = {
-    "integral-float": "JSON Schema counts 2.0 as an integer, so sat-config, check-jsonschema and pydantic accept "
-                      "it for integer keys; VS Code rejects it, and so does upstream for sizes "
-                      "(nn.Conv1d(2.0, ...) raises TypeError)",
-    "pydantic-lax": "the generated pydantic classes validate in lax mode: they coerce a numeric string or a "
-                    "boolean to a number where the schema requires a number",
-    "pydantic-optional-null": "datamodel-code-generator types every optional key as `X | None = None`, so the "
-                              "pydantic classes accept an explicit null the schema rejects (its strict_nullable "
-                              "option would keep them apart)",
-    "pydantic-closed": "the generated pydantic classes forbid unknown keys everywhere (ConfigModel "
-                       "extra='forbid'), also in objects the schema leaves open and for the top-level '_' "
-                       "comment keys the schema allows (patternProperties)",
+    "integral-float": "sat-config, the pydantic classes and VS Code reject 2.0 for an integer key, as upstream "
+                      "does for sizes (nn.Conv1d(2.0, ...) raises TypeError); plain JSON Schema, hence "
+                      "check-jsonschema, counts 2.0 as an integer",
+    "pydantic-optional-null": "datamodel-code-generator types an optional key as `X | None = None` even with "
+                              "strict_nullable, so the pydantic classes accept an explicit null the schema rejects",
+    "pydantic-closed": "the generated pydantic classes forbid unknown keys where the schema does, but cannot "
+                       "express the top-level '_' comment keys the schema allows beside them (patternProperties)",
 }
 
 TINY = EXAMPLES[0]
@@ -123,6 +119,12 @@ def _closed(config: Any, parent: list[Any]) -> bool:
     return isinstance(node, dict) and node.get("additionalProperties") is False and not node.get("patternProperties")
 
 
+def _integral_float(config: Any, problem: Any) -> bool:
+    """Is this problem a float such as 2.0 written where an integer is required?"""
+    value = _value_at(config, list(problem.parts))
+    return problem.kind == "type" and isinstance(value, float) and value.is_integer()
+
+
 def _schema_errors(config: Any) -> list[Any]:
     """python-jsonschema's errors for the problems JSON Schema expresses (not cross-field or unsupported)."""
     from sat_config.validation import validator
@@ -135,8 +137,6 @@ def _why_pydantic_accepts(error: Any) -> str | None:
     if {"then", "else"} & {str(part) for part in error.absolute_schema_path}:
         return "conditional"
     if error.validator == "type" or getattr(error, "sat_kind", None) == "type":
-        if isinstance(error.instance, (str, bool)):
-            return "pydantic-lax"
         if error.instance is None:
             return "pydantic-optional-null"
     return None
@@ -149,13 +149,12 @@ def _gaps(name: str, config: Any, verdict: dict[str, Any]) -> list[str]:
     gaps: set[str] = set()
     unexplained = []
     for error in verdict["editor errors"] if not invalid else []:
-        value = _value_at(config, error["path"])
-        if isinstance(value, float) and value.is_integer() and "integer" in error["message"]:
+        unexplained.append(("editor rejects", error))
+    if verdict["check-jsonschema"] != invalid:
+        if invalid and all(_integral_float(config, p) for p in schema_problems):
             gaps.add("integral-float")
         else:
-            unexplained.append(("editor rejects", error))
-    if verdict["check-jsonschema"] != invalid:
-        unexplained.append(("check-jsonschema", verdict["check-jsonschema"]))
+            unexplained.append(("check-jsonschema", verdict["check-jsonschema"]))
     if invalid and not verdict["pydantic"]:
         for error in _schema_errors(config):
             why = _why_pydantic_accepts(error)

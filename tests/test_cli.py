@@ -58,7 +58,8 @@ def test_json_output_contract(typo_file, capsys):
     assert set(report[0]) >= {"file", "valid", "errors"}
     error = next(e for e in report[0]["errors"] if e["kind"] == "unknown_key")
     assert error == {"path": "$.model.latnet_dim", "kind": "unknown_key", "message": "unknown key 'latnet_dim'",
-                     "suggestion": "latent_dim", "line": 43, "column": 5}
+                     "suggestion": "latent_dim", "line": 43, "column": 5,
+                     "doc": "docs/reference.md#autoencodermodelconfig"}
 
 
 def test_lenient_downgrades_unknown_keys_to_warnings(tmp_path, capsys):

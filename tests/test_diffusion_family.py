@@ -249,7 +249,7 @@ def reproduce(case: dict[str, Any], upstream_factory: Any) -> None:
     model = build_seeded(upstream_factory, config)
     if upstream in ("forward", "generation"):
         with pytest.raises((RuntimeError, AssertionError, KeyError, AttributeError, TypeError, ValueError,
-                            StopIteration)):
+                            ZeroDivisionError, StopIteration)):
             run_training_step(model, config, upstream)
     elif upstream == "nan":  # no error: the conditioning silently becomes NaN
         import torch

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REPO
+from conftest import REPO, load_json
 
 import sat_config
 from sat_config import ConfigError, LoadError
@@ -43,7 +43,19 @@ def test_unparsable_file_is_a_config_error_of_kind_parse(tmp_path):
 def test_problem_to_dict_is_the_json_contract():
     problem = sat_config.problems_in({"model_type": "lm", "sample_rate": 1, "sample_size": 1, "model": {},
                                       "smaple": 1})[-1]
-    assert set(problem.to_dict()) == {"path", "kind", "message", "suggestion", "line", "column"}
+    assert set(problem.to_dict()) == {"path", "kind", "message", "suggestion", "line", "column", "doc"}
+    assert problem.to_dict()["doc"].startswith("docs/reference.md#")
+
+
+def test_training_problems_do_not_stop_the_build_but_warn(upstream_factory):
+    config = load_json(REPO / "examples/autoencoder_tiny_vae.json")
+    config["training"] = {"learning_rate": 1e-4, "optimizer_configs": {}, "no_such_key": 1}
+    with pytest.raises(ConfigError):
+        sat_config.validate_config(config)
+    with pytest.warns(sat_config.TrainingProblemsWarning, match=r"\$\.training\.no_such_key") as record:
+        model = sat_config.create_model_from_config(config)
+    assert type(model).__name__ == "AudioAutoencoder"
+    assert all(p.path.startswith("$.training") for p in record[0].message.errors)
 
 
 @pytest.mark.parametrize(("parts", "text"), [
