@@ -19,6 +19,7 @@ import difflib
 import json
 import re
 from collections.abc import Iterator
+from contextvars import ContextVar
 from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -119,6 +120,8 @@ def _one_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str
             f"unknown {prop} {tag!r}; valid values: {_listing(table)}", "unknown_tag", (prop,), closest(tag, table)
         )
         return
+    if _PRUNE.get() and instance is not _PRUNE.get() and _branch_valid_fast(branches[index], instance):
+        return  # the compiled engine confirms this whole component is valid: nothing to report inside
     yield from validator.descend(instance, branches[index], schema_path=index)
 
 
@@ -235,7 +238,7 @@ def validator() -> Any:
     sat_validator = validators.extend(Draft202012Validator, keywords, type_checker=checker)
     schema = load_bundled_schema()
     resource = Resource.from_contents(schema, default_specification=DRAFT202012)
-    registry: Registry[Any] = Registry().with_resource("urn:sat-config:schema", resource)
+    registry: Registry[Any] = Registry().with_resource(_BUNDLE_URI, resource)
     return sat_validator(schema, registry=registry)
 
 
@@ -326,8 +329,12 @@ def fast_validator() -> Any:
     confirm that a config is valid; every rejected config is re-checked by python-jsonschema for its problems."""
     import jsonschema_rs
 
-    keywords: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules, _STRICT_INT: _RsStrictInt}
-    return jsonschema_rs.validator_for(_mark_integers(load_bundled_schema()), keywords=keywords, offline=True)
+    return jsonschema_rs.validator_for(_marked_schema(), keywords=_RS_KEYWORDS, offline=True)
+
+
+@cache
+def _marked_schema() -> dict[str, Any]:
+    return _mark_integers(load_bundled_schema())  # type: ignore[no-any-return]
 
 
 _STRICT_INT = "x-strict-integer"
@@ -342,6 +349,9 @@ class _RsStrictInt:
     def validate(self, instance: Any) -> None:
         if isinstance(instance, float):
             raise ValueError("integer written as a float")
+
+
+_RS_KEYWORDS: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules, _STRICT_INT: _RsStrictInt}
 
 
 def _mark_integers(node: Any) -> Any:
@@ -359,6 +369,34 @@ def _mark_integers(node: Any) -> Any:
     return out
 
 
+# During a fast find_problems, the config (already known invalid): components below it are checked by the
+# compiled engine first, and only invalid ones are walked by python-jsonschema.
+_PRUNE: ContextVar[Any] = ContextVar("sat_config_prune", default=None)
+
+
+_BUNDLE_URI = "urn:sat-config:schema"
+
+
+@cache
+def _rs_registry() -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.Registry([(_BUNDLE_URI, _marked_schema())])
+
+
+@cache
+def _branch_validator(ref: str) -> Any:
+    import jsonschema_rs
+
+    schema = {"$ref": _BUNDLE_URI + ref}
+    return jsonschema_rs.validator_for(schema, registry=_rs_registry(), keywords=_RS_KEYWORDS, offline=True)
+
+
+def _branch_valid_fast(branch: Any, instance: Any) -> bool:
+    ref = branch.get("$ref") if isinstance(branch, dict) and len(branch) == 1 else None
+    return isinstance(ref, str) and ref.startswith("#/$defs/") and _branch_validator(ref).is_valid(instance)
+
+
 def find_problems(config: Any, fast: bool = True) -> list[Problem]:
     """Every problem in ``config`` (a plain JSON-like value), in schema order; empty when it is valid.
 
@@ -366,9 +404,14 @@ def find_problems(config: Any, fast: bool = True) -> list[Problem]:
     the two engines agree); the detailed python-jsonschema pass runs only for configs with problems."""
     if fast and fast_validator().is_valid(config):
         return []
+    token = _PRUNE.set(config if fast and isinstance(config, dict) else None)
+    try:
+        errors = list(validator().iter_errors(config))
+    finally:
+        _PRUNE.reset(token)
     problems: list[Problem] = []
     seen: set[tuple[str, str, str]] = set()
-    for error in validator().iter_errors(config):
+    for error in errors:
         if getattr(error, "sat_kind", None):
             message, parts = error.message, tuple(error.absolute_path)
         else:
