@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # The editor-engine tests' node packages (VS Code's JSON language service), from the committed lock file.
 EDITOR_STAMP := editor-test/node_modules/.installed-stamp
 
-.PHONY: help install editor-deps gen check-gen test fuzz run lint clean
+.PHONY: help install editor-deps gen check-gen test fuzz bench run lint clean
 
 help:
 	@echo "make run        install, then validate and build every config in examples/"
@@ -16,6 +16,7 @@ help:
 	@echo "make gen        regenerate generated/ and docs/reference.md from schemas/"
 	@echo "make check-gen  fail if generated/ or docs/reference.md differ from what schemas/ generate"
 	@echo "make lint       ruff on hand-written code, mypy on generated and runtime code"
+	@echo "make bench      benchmarks, each against its baseline in the same run (bench/RESULTS.md)"
 	@echo "make fuzz       the property-based schema tests with many examples (SAT_FUZZ_EXAMPLES, default 300),"
 	@echo "                then the fidelity harness on SAT_FIDELITY_DRAWS drawn configs (default 2000): prints the figures"
 
@@ -48,6 +49,9 @@ test: $(STAMP) editor-deps
 	$(PY) -m pytest
 
 # The property-based tests run a few examples per schema branch in `make test`; this runs many, unseeded.
+bench: $(STAMP)
+	$(PY) bench/run.py
+
 fuzz: $(STAMP)
 	SAT_FUZZ_EXAMPLES=$${SAT_FUZZ_EXAMPLES:-300} $(PY) -m pytest -q tests/test_ae_fuzz.py
 	$(PY) tests/fidelity.py --draws $${SAT_FIDELITY_DRAWS:-2000}

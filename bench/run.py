@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -199,11 +200,16 @@ def overhead(repeats: int) -> dict[str, Any]:
 
     config = json.loads((REPO / "tests/fixtures/upstream/autoencoders--stable_audio_2_0_vae.json").read_text())
     torch.manual_seed(0)
-    upstream(copy.deepcopy(config))  # warm imports and allocator
-    times = paired({
-        "sat_config": lambda: sat_config.create_model_from_config(config),
-        "upstream": lambda: upstream(copy.deepcopy(config)),
-    }, repeats)
+    with warnings.catch_warnings():  # the shipped training section uses InverseLR: reported, not the point here
+        warnings.simplefilter("ignore")
+        upstream(copy.deepcopy(config))  # warm imports and allocator
+        sat_config.create_model_from_config(config)  # warm the validators
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        times = paired({
+            "sat_config": lambda: sat_config.create_model_from_config(config),
+            "upstream": lambda: upstream(copy.deepcopy(config)),
+        }, repeats)
     ratio = times["sat_config"] / times["upstream"]
     return {"config": "autoencoders--stable_audio_2_0_vae.json", "s": {k: round(v, 3) for k, v in times.items()},
             "ratio": round(ratio, 3), "targets": {"ratio <= 1.02": [round(ratio, 3), ratio <= 1.02]}}

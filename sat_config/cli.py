@@ -47,11 +47,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     style = _Style(sys.stdout)
     unreadable = False
     invalid = 0
-    try:
-        files = list(_expand(args.files))
-    except LoadError as exc:
-        print(f"sat-config: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    files = list(_expand(args.files))  # LoadError: a usage error, reported by main()
     for path in files:
         try:
             doc = read_document(path)
@@ -90,11 +86,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from .errors import ConfigError, FactoryUnavailableError
 
     status = EXIT_OK
-    try:
-        files = list(_expand(args.files))
-    except LoadError as exc:
-        print(f"sat-config: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    files = list(_expand(args.files))  # LoadError: a usage error, reported by main()
     for path in files:
         start = time.perf_counter()
         try:
@@ -127,11 +119,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
     status = EXIT_OK
     results: list[dict[str, Any]] = []
-    try:
-        files = list(_expand(args.files))
-    except LoadError as exc:
-        print(f"sat-config: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    files = list(_expand(args.files))  # LoadError: a usage error, reported by main()
     for path in files:
         result: dict[str, Any] = {"file": str(path)}
         try:
@@ -203,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except LoadError as exc:
+        print(f"sat-config: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
