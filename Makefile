@@ -48,10 +48,11 @@ check-gen: $(STAMP)
 test: $(STAMP) editor-deps
 	$(PY) -m pytest
 
-# The property-based tests run a few examples per schema branch in `make test`; this runs many, unseeded.
 bench: $(STAMP)
 	$(PY) bench/run.py
 
+# The property-based tests run a few examples per schema branch in `make test`; this runs many, unseeded, and
+# the fidelity harness (tests/fidelity.py) on many drawn configs and every mutation of every example and fixture.
 fuzz: $(STAMP)
 	SAT_FUZZ_EXAMPLES=$${SAT_FUZZ_EXAMPLES:-300} $(PY) -m pytest -q tests/test_ae_fuzz.py
 	$(PY) tests/fidelity.py --draws $${SAT_FIDELITY_DRAWS:-2000}

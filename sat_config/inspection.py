@@ -2,8 +2,8 @@
 
 The model is built by upstream's own constructors on ``torch.device("meta")`` (parameters have shapes but no
 memory), with the pieces that download at construction replaced by stand-ins (``sat_config.placeholders``).
-A layer that cannot be built on the meta device makes the whole build fall back to the CPU. Every figure in the
-report is read from the built modules, not re-derived from the config.
+A layer that cannot be built on the meta device (it needs real tensor values) makes the whole build fall back to
+the CPU. Every figure in the report is read from the built modules, not re-derived from the config.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ class DryBuild:
 
 
 def build_dry(factory: ModelFactory, config: dict[str, Any]) -> DryBuild:
-    """``factory(config)`` on the meta device with offline stand-ins, else (when a layer needs real tensors
-    while building) again on the CPU. Raises what the CPU build raises when both fail."""
+    """``factory(config)`` on the meta device with offline stand-ins; when a layer needs real tensors while
+    building (the error names the meta device: ``.item()``, a copy out of a meta tensor), again on the CPU.
+    Any other error is the config's own and is raised as it is."""
     start = time.perf_counter()
     with network_placeholders() as replaced:
         given = copy.deepcopy(config)
@@ -56,6 +57,8 @@ def build_dry(factory: ModelFactory, config: dict[str, Any]) -> DryBuild:
                 model = factory(given)
             return DryBuild(model, "meta", time.perf_counter() - start, given, None, list(replaced))
         except Exception as exc:
+            if "meta" not in str(exc).lower():
+                raise
             reason = f"{type(exc).__name__}: {exc}"
         del replaced[:]
         given = copy.deepcopy(config)

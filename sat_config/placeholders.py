@@ -51,9 +51,6 @@ class Replacement:
     counted: bool  # True when the stand-in has the real parameter count
     note: str = ""
 
-    def describe(self) -> str:
-        return f"{self.what}: {self.note}" if self.note else self.what
-
 
 def _mark(obj: Any, replacement: Replacement, log: list[Replacement]) -> Any:
     object.__setattr__(obj, "sat_placeholder", replacement)

@@ -2,8 +2,9 @@
 
 Everything is driven by the bundled schema (generated/schema.json), so it covers whatever the schemas declare:
 
-- soundness: hypothesis-jsonschema draws whole configs from a size-bounded copy of the schema; every draw the
-  validator accepts must build upstream;
+- soundness: whole configs are drawn along the schema (hypothesis; hypothesis-jsonschema for every leaf, sizes
+  bounded), then nudged towards the cross-field rules (``repair``); every config the validator accepts must build
+  upstream, and every type marked unsupported must fail upstream;
 - completeness: systematic mutations of valid configs (drop each required key, one-letter typo of each key,
   a made-up tag and every other tag at each tagged union, a wrong type in each leaf, each bounded number pushed
   past its bound) must be rejected at the mutated path, and upstream must fail too — unless upstream silently
@@ -28,6 +29,7 @@ import copy
 import io
 import json
 import math
+import os
 import random
 import re
 import sys
@@ -52,16 +54,24 @@ FIXTURES = sorted((REPO / "tests" / "fixtures" / "upstream").glob("*.json"))
 # Disagreements verified by hand to be real mismatches that their owners have not resolved yet: a regular
 # expression matching Finding.signature -> why. The tests mark them xfail; any other disagreement fails.
 KNOWN: dict[str, str] = {
-    r"not_rejected completeness:typo \$(\..+)?\.(tye|modeltype)": (
-        "a misspelt tag key (type, model_type) is rejected, and upstream fails too, but sat_config/validation.py "
-        "(_one_of) reports only 'required' at the tag's own path and stops, so the misspelt key gets no "
-        "unknown_key error or did-you-mean; fix: also report keys close to the tag name there"),
+    r"not_rejected completeness:(typo|wrong_type) \$\.training\.demo\.demo_cond\[\*\]\..+": (
+        "training.demo.demo_cond entries are free-form metadata: no rule checks that each names every conditioner "
+        "id with a value of the right type, so a misspelt id or a wrong value is accepted; upstream builds the "
+        "demo callback and fails at the first demo (MultiConditioner.forward: 'Conditioner key ... not found')"),
+    r"false_acceptance completeness:swap_tag \$\.training\.optimizer_configs\.\w+\.optimizer\.type": (
+        "the optimizer FusedAdam is accepted, but it needs deepspeed, which stable-audio-tools does not declare and "
+        "the pinned environment does not install: upstream fails in configure_optimizers (ModuleNotFoundError)"),
+    r"false_rejection soundness \$\.training\.optimizer_configs\.discriminator\..+": (
+        "optimizer_configs.discriminator is read only by ARC (training.arc) for diffusion models; without arc "
+        "upstream never builds it, so an unsupported scheduler there is rejected although upstream builds the "
+        "config (the schema could flag the whole entry as ignored instead)"),
 }
 
 
 def known_reason(signature: str) -> str | None:
     """Why a disagreement is known, or None when it is new."""
     return next((why for pattern, why in KNOWN.items() if re.fullmatch(pattern, signature)), None)
+
 
 # Size bounds for drawn configs: every draw builds on the meta device well within a second.
 INT_CAP = 64
@@ -86,6 +96,7 @@ class Outcome:
     ok: bool
     stage: str | None = None
     error: str | None = None
+    unchecked: str | None = None  # why upstream's verdict cannot be had here (network, memory)
 
     @property
     def reason(self) -> str:
@@ -106,21 +117,52 @@ def quiet() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def shape_only_weight_norm() -> Iterator[None]:
+    """Weight norm on the meta device runs PyTorch's Python reference code (~7 ms a layer, most of a build's
+    time); meta tensors have no values, so compute only the shapes while the harness builds."""
+    import importlib
+
+    import torch
+
+    module = importlib.import_module("torch.nn.utils.weight_norm")  # the package re-exports a function by this name
+    real_norm, real_except_dim = module._weight_norm, module.norm_except_dim
+
+    def weight(v: Any, g: Any, dim: int) -> Any:
+        return torch.empty_like(v) if v.is_meta else real_norm(v, g, dim)
+
+    def norm(v: Any, pow: Any = 2, dim: int = 0) -> Any:
+        if not v.is_meta:
+            return real_except_dim(v, pow, dim)
+        shape = [1] * v.dim() if dim != -1 else []
+        if dim != -1:
+            shape[dim] = v.shape[dim]
+        return torch.empty(shape, dtype=v.dtype, device="meta")
+
+    module._weight_norm, module.norm_except_dim = weight, norm
+    try:
+        yield
+    finally:
+        module._weight_norm, module.norm_except_dim = real_norm, real_except_dim
+
+
 def upstream_builds(config: dict[str, Any]) -> Outcome:
     """Build ``config`` the way train.py does, without weights or network."""
     import torch
     from stable_audio_tools.models.factory import create_model_from_config
 
     from sat_config.inspection import build_dry
-    from sat_config.placeholders import network_placeholders
+    from sat_config.placeholders import PlaceholderUnavailableError, network_placeholders
 
     config = copy.deepcopy(config)
     config.pop("$schema", None)
-    with quiet():
+    with quiet(), shape_only_weight_norm():
         try:
             build = build_dry(create_model_from_config, config)
+        except PlaceholderUnavailableError as exc:
+            return Outcome(False, "model", _error(exc), unchecked="needs the network")
         except Exception as exc:
-            return Outcome(False, "model", _error(exc))
+            return Outcome(False, "model", _error(exc), unchecked=_too_large(exc))
         if not isinstance(config.get("training"), dict):
             return Outcome(True)
         from stable_audio_tools.training.factory import (
@@ -149,8 +191,23 @@ def upstream_builds(config: dict[str, Any]) -> Outcome:
             with network_placeholders():
                 create_demo_callback_from_config(copy.deepcopy(build.config), demo_dl=[])
         except Exception as exc:
-            return Outcome(False, stage, _error(exc))
+            return Outcome(False, stage, _error(exc), unchecked=_too_large(exc))
     return Outcome(True)
+
+
+def _too_large(exc: BaseException) -> str | None:
+    """A CPU fallback that ran out of the memory ``limit_memory`` allows is not upstream's verdict."""
+    too_large = isinstance(exc, MemoryError) or "can't allocate memory" in str(exc)
+    return "too large for the CPU fallback" if too_large else None
+
+
+def limit_memory(gigabytes: float) -> None:
+    """Cap this process's heap, so that a drawn config that must be built on the CPU cannot exhaust the
+    machine (``make fuzz`` workers; never the test process)."""
+    import resource
+
+    limit = int(gigabytes * 2**30)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, resource.getrlimit(resource.RLIMIT_DATA)[1]))
 
 
 def has_constructor(config: Any) -> bool:
@@ -209,9 +266,9 @@ class Node:
         return any(s.get("additionalProperties") is False for s in self.schemas)
 
     def open_map(self) -> bool:
-        """Keys are free (a map): additionalProperties or patternProperties give their schema."""
-        return any(isinstance(s.get("additionalProperties"), dict) or s.get("patternProperties")
-                   for s in self.schemas)
+        """Keys are free (a map): additionalProperties (true or a schema) or patternProperties declare them."""
+        return any(isinstance(s.get("additionalProperties"), dict) or s.get("additionalProperties") is True
+                   or s.get("patternProperties") for s in self.schemas)
 
     def pattern_match(self, key: str) -> bool:
         return any(re.search(p, key) for s in self.schemas for p in s.get("patternProperties", {}))
@@ -304,8 +361,9 @@ class SchemaView:
                 continue
             matched = [sub for pattern, sub in schema.get("patternProperties", {}).items() if re.search(pattern, key)]
             schemas += matched
-            if not matched and isinstance(schema.get("additionalProperties"), dict):
-                schemas.append(schema["additionalProperties"])
+            extra = schema.get("additionalProperties")
+            if not matched and (isinstance(extra, dict) or extra is True):
+                schemas.append(extra if isinstance(extra, dict) else {})  # true: declared free-form
         return self.node(schemas, value, site)
 
     def walk(self, config: Any) -> Iterator[tuple[tuple[Any, ...], Any, Node]]:
@@ -318,20 +376,43 @@ class SchemaView:
             children = [(parts + (k,), v, self.child(node, k, v, "ModelConfig")) for k, v in items]
             stack.extend(reversed(children))
 
-    def all_tags(self) -> set[tuple[str, Any]]:
-        """Every (tagged union, tag) the schema declares."""
+    def model_tags(self) -> set[tuple[str, Any]]:
+        """Every (tagged union, tag) a model can use: those reachable from the root other than via ``training``
+        (which model building never reads)."""
         found: set[tuple[str, Any]] = set()
-        for site, schema in [("ModelConfig", self.root), *self.defs.items()]:
-            if "oneOf" in schema and "discriminator" in schema:
-                prop = schema["discriminator"]["propertyName"]
-                found |= {(schema.get("title", site), tag) for tag in self._tags(schema["oneOf"], prop, site)}
+        seen: set[str] = set()
+        stack: list[tuple[Any, str]] = [(self.root, "ModelConfig")]
+        while stack:
+            node, site = stack.pop()
+            if isinstance(node, list):
+                stack += [(item, site) for item in node]
+                continue
+            if not isinstance(node, dict):
+                continue
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                name = "ModelConfig" if ref == "#" else ref.rsplit("/", 1)[-1]
+                if name not in seen:
+                    seen.add(name)
+                    stack.append((self.root if ref == "#" else self.defs[name], name))
+            if "oneOf" in node and "discriminator" in node:
+                prop = node["discriminator"]["propertyName"]
+                found |= {(node.get("title", site), tag) for tag in self._tags(node["oneOf"], prop, site)}
+            for key, value in node.items():
+                if key == "properties":
+                    stack += [(sub, site) for name, sub in value.items() if name != "training"]
+                elif key not in ("$defs", "$ref", "enum", "const", "default", "examples") and \
+                        isinstance(value, (dict, list)):
+                    stack.append((value, site))
         return found
 
 
 def tags_used(view: SchemaView, config: Any) -> set[tuple[str, Any]]:
-    """The (tagged union, tag) pairs a config uses."""
+    """The (tagged union, tag) pairs a config's model uses."""
     used = set()
-    for _, value, node in view.walk(config):
+    for parts, value, node in view.walk(config):
+        if parts[:1] == ("training",):
+            continue
         for site, prop, table in node.unions:
             if isinstance(value, dict) and value.get(prop) in table:
                 used.add((site, value[prop]))
@@ -431,6 +512,8 @@ def mutations(view: SchemaView, config: Any, all_tags: bool = True) -> Iterator[
     for parts, value, node in view.walk(config):
         if parts and isinstance(parts[-1], str) and parts[-1].startswith("_"):
             continue  # comments are free-form
+        if parts and isinstance(parts[-1], int) and parts[-1] > 0 and not isinstance(value, (dict, list)):
+            continue  # items of a list of numbers or strings share one schema: the first stands for all
         if isinstance(value, dict):
             props = node.properties()
             for key in node.required():
@@ -505,6 +588,18 @@ class Finding:
         return text
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The result of checking one config: the validator's verdict, upstream's (None: not asked), and the
+    category it falls in, with a Finding when it is worth listing."""
+
+    accepted: bool
+    built: bool | None
+    category: str
+    finding: Finding | None = None
+    config: Any = None  # an accepted config that built: a candidate for the equivalence check
+
+
 @dataclass
 class Tally:
     tried: int = 0
@@ -514,11 +609,14 @@ class Tally:
     categories: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
 
-    def add(self, finding: Finding | None) -> None:
-        if finding is None:
-            return
-        self.categories[finding.category] += 1
-        if finding.category in DISAGREEMENTS or finding.category == DEFERRED:
+    def record(self, verdict: Verdict) -> None:
+        self.tried += 1
+        self.accepted += verdict.accepted
+        self.rejected += not verdict.accepted
+        self.built += bool(verdict.built)
+        self.categories[verdict.category] += 1
+        finding = verdict.finding
+        if finding is not None and (finding.category in DISAGREEMENTS or finding.category == DEFERRED):
             if not any(f.signature == finding.signature for f in self.findings):
                 self.findings.append(finding)
 
@@ -534,77 +632,80 @@ def _at(problems: list[Problem], parts: tuple[Any, ...]) -> list[Problem]:
     return [p for p in problems if p.path == path]
 
 
-def check_mutation(mutation: Mutation, source: str, tally: Tally, verify: bool = True) -> None:
+def check_mutation(mutation: Mutation, source: str, verify: bool = True) -> Verdict:
     """Is the mutation rejected where expected, and does upstream agree? With ``verify`` False, upstream is
     asked only when the validator's verdict alone cannot settle it (not rejected, or accepted)."""
     problems = find_problems(mutation.config)
-    tally.tried += 1
-    tally.accepted += not problems
-    tally.rejected += bool(problems)
     if not problems and not has_constructor(mutation.config):  # e.g. swapped to hyperencoder
-        tally.categories["no_constructor"] += 1
-        return
+        return Verdict(True, None, "no_constructor")
     hits = [p for p in _at(problems, mutation.parts) if mutation.expect in ("any", p.kind)]
     if not verify and problems and (hits or mutation.expect is None):
-        tally.categories["rejected, upstream not asked"] += 1
-        return
+        return Verdict(False, None, "rejected, upstream not asked")
     outcome = upstream_builds(mutation.config)
-    tally.built += outcome.ok
-    check = f"completeness:{mutation.kind}"
-    path = generalize(mutation.parts)
+    if outcome.unchecked:
+        return Verdict(not problems, None, outcome.unchecked)
 
-    def finding(category: str, detail: str) -> Finding:
-        return Finding(category, check, path, f"{mutation.detail}; {detail}", outcome.reason, source,
-                       mutation.config if category in DISAGREEMENTS else None)
+    def verdict(category: str, detail: str) -> Verdict:
+        finding = Finding(category, f"completeness:{mutation.kind}", generalize(mutation.parts),
+                          f"{mutation.detail}; {detail}", outcome.reason, source,
+                          mutation.config if category in DISAGREEMENTS else None)
+        usable = mutation.config if outcome.ok and not problems else None
+        return Verdict(not problems, outcome.ok, category, finding, usable)
 
     if mutation.expect is None:  # another valid tag: only the verdicts must agree
         if not problems:
-            tally.add(finding(AGREE, "accepted") if outcome.ok else finding(FALSE_ACCEPTANCE, "accepted"))
-        elif not outcome.ok:
-            tally.add(finding(AGREE, "rejected"))
-        else:
-            kinds = sorted({p.kind for p in problems})
-            tally.add(finding(IGNORED if kinds == ["unknown_key"] else DEFERRED, "rejected: " + ", ".join(
-                f"{p.path} [{p.kind}]" for p in problems[:3])))
-        return
+            return verdict(AGREE if outcome.ok else FALSE_ACCEPTANCE, "accepted")
+        if not outcome.ok:
+            return verdict(AGREE, "rejected")
+        kinds = sorted({p.kind for p in problems})
+        return verdict(IGNORED if kinds == ["unknown_key"] else DEFERRED,
+                       "rejected: " + ", ".join(f"{p.path} [{p.kind}]" for p in problems[:3]))
     if not hits:
         where = ", ".join(f"{p.path} [{p.kind}]" for p in problems[:3]) or "accepted"
-        tally.add(finding(NOT_REJECTED, f"expected [{mutation.expect}] here; got: {where}"))
-    elif not outcome.ok:
-        tally.add(finding(AGREE, hits[0].kind))
-    elif any(p.kind == "unknown_key" for p in hits):
-        tally.add(finding(IGNORED, "unknown_key; upstream ignores it"))
-    else:
-        tally.add(finding(DEFERRED, f"[{hits[0].kind}] {hits[0].message}"))
+        return verdict(NOT_REJECTED, f"expected [{mutation.expect}] here; got: {where}")
+    if not outcome.ok:
+        return verdict(AGREE, hits[0].kind)
+    if any(p.kind == "unknown_key" for p in hits):
+        return verdict(IGNORED, "unknown_key; upstream ignores it")
+    return verdict(DEFERRED, f"[{hits[0].kind}] {hits[0].message}")
 
 
-def check_draw(config: Any, tally: Tally, source: str = "draw") -> bool:
-    """One drawn config: accepted ones must build; rejected ones are compared with upstream. True if built."""
+def check_config(config: Any, source: str = "draw") -> Verdict:
+    """A config on its own (drawn, example or fixture): accepted ones must build; rejected ones are compared
+    with upstream (category "rules_only": only cross-field rules reject it, and upstream builds it)."""
     problems = find_problems(config)
-    tally.tried += 1
-    tally.accepted += not problems
-    tally.rejected += bool(problems)
     if not problems and not has_constructor(config):
-        tally.categories["no_constructor"] += 1
-        return False
+        return Verdict(True, None, "no_constructor")
     outcome = upstream_builds(config)
-    tally.built += outcome.ok
-    kinds = sorted({p.kind for p in problems})
+    if outcome.unchecked:
+        return Verdict(not problems, None, outcome.unchecked)
     if not problems:
         if outcome.ok:
-            tally.categories[AGREE] += 1
-            return True
-        path = _blame(outcome)
-        tally.add(Finding(FALSE_ACCEPTANCE, "soundness", path, "accepted", outcome.reason, source, config))
-    elif not outcome.ok:
-        tally.categories[AGREE] += 1
-    elif kinds == ["cross_field"]:
-        tally.categories["rules_only"] += 1  # builds; the rule says it fails later (forward, training)
-    else:
-        first = next(p for p in problems if p.kind != "cross_field")
-        tally.add(Finding(FALSE_REJECTION, "soundness", first.path, f"{first.message} [{first.kind}]",
-                          outcome.reason, source, config))
-    return False
+            return Verdict(True, True, AGREE, config=config)
+        return Verdict(True, False, FALSE_ACCEPTANCE,
+                       Finding(FALSE_ACCEPTANCE, "soundness", _blame(outcome), "accepted", outcome.reason, source,
+                               config))
+    if not outcome.ok:
+        return Verdict(False, False, AGREE)
+    if {p.kind for p in problems} == {"cross_field"}:
+        return Verdict(False, True, "rules_only")  # builds; the rule says it fails later (forward, training)
+    first = next(p for p in problems if p.kind != "cross_field")
+    return Verdict(False, True, FALSE_REJECTION,
+                   Finding(FALSE_REJECTION, "soundness", first.path, f"{first.message} [{first.kind}]",
+                           outcome.reason, source, config))
+
+
+def check_equivalence(config: Any, source: str) -> Verdict:
+    try:
+        difference = equivalence(config)
+    except Exception as exc:
+        if _too_large(exc):
+            return Verdict(True, None, "too large for the CPU fallback")
+        difference = f"building it failed: {_error(exc)}"
+    if difference:
+        return Verdict(True, False, NOT_EQUIVALENT,
+                       Finding(NOT_EQUIVALENT, "equivalence", "$", difference, "built", source, config))
+    return Verdict(True, True, AGREE)
 
 
 def _blame(outcome: Outcome) -> str:
@@ -1054,9 +1155,10 @@ class Report:
                 lines.append(f"{name} outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.categories.items())))
         deferred = [f for t in self.tallies().values() for f in t.findings if f.category == DEFERRED]
         if deferred:
-            lines += ["", "Rejected, but upstream builds it (the value is only used later — training, forward — "
-                      "or never):"]
-            lines += ["  " + f.render() for f in deferred]
+            lines += ["", f"Rejected, but upstream builds it ({len(deferred)} locations; the value is only used "
+                      "later — training, the first forward — or never):"]
+            lines += [f"  {f.check.split(':')[-1]:<14} {f.path}  ({f.detail[:110]}; from {f.source})"
+                      for f in deferred]
         disagreements = [f for t in self.tallies().values() for f in t.disagreements()]
         if disagreements:
             lines += ["", f"Disagreements ({len(disagreements)} distinct):"]
@@ -1065,9 +1167,28 @@ class Report:
         return "\n".join(lines)
 
 
+def _apply(task: tuple[Any, ...]) -> Verdict:
+    function, *args = task
+    return function(*args)  # type: ignore[no-any-return]
+
+
+def _verdicts(tasks: list[tuple[Any, ...]], jobs: int, memory: float | None = None) -> Iterator[Verdict]:
+    """Run checks, in ``jobs`` forked worker processes (each with ``memory`` GB of heap) when more than one."""
+    if jobs <= 1 or len(tasks) < 2:
+        yield from map(_apply, tasks)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    initializer, arguments = (limit_memory, (memory,)) if memory else (None, ())
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=initializer,
+                             initargs=arguments) as pool:
+        yield from pool.map(_apply, tasks, chunksize=4)
+
+
 def run(draws: int, seed: int | None = None, named: list[tuple[str, Any]] | None = None,
-        mutate: list[str] | None = None, all_tags: bool = True, verify_every: int = 1,
-        progress: bool = False) -> Report:
+        mutate: list[str] | None = None, all_tags: bool = True, verify_every: int = 1, jobs: int = 1,
+        memory: float | None = None, progress: bool = False) -> Report:
     """The whole fidelity check: soundness over the named configs (examples and fixtures by default) and
     ``draws`` drawn ones; completeness over every mutation of each named config that builds (or of those in
     ``mutate``), asking upstream about every ``verify_every``-th rejected one; equivalence over the named
@@ -1075,40 +1196,42 @@ def run(draws: int, seed: int | None = None, named: list[tuple[str, Any]] | None
     start = time.perf_counter()
     report = Report()
     view = SchemaView(load_bundled_schema())
-    bases = [(name, config) for name, config in (named_configs() if named is None else named)
-             if check_draw(config, report.soundness, name)]
-    built: list[Any] = []
-    drawn, invalid = draw_configs(draws, seed) if draws else ([], 0)
-    if invalid:
-        report.soundness.categories["draws_outside_schema"] += invalid
-    for index, config in enumerate(drawn):
-        if check_draw(config, report.soundness, f"draw {index}"):
-            built.append(config)
-        if progress and index % 100 == 99:
-            print(f"  soundness: {index + 1} draws", file=sys.stderr, flush=True)
-    for name, config in bases:
-        if mutate is not None and name not in mutate:
-            continue
-        for index, mutation in enumerate(mutations(view, config, all_tags)):
-            check_mutation(mutation, name, report.completeness, verify=index % verify_every == 0)
+
+    def say(text: str) -> None:
         if progress:
-            print(f"  completeness: {name} done", file=sys.stderr, flush=True)
-    everything = view.all_tags()
-    chosen: list[tuple[str, Any]] = list(bases)
+            print(f"  [{time.perf_counter() - start:6.0f} s] {text}", file=sys.stderr, flush=True)
+
+    named = named_configs() if named is None else named
+    drawn, invalid = draw_configs(draws, seed) if draws else ([], 0)
+    say(f"drew {len(drawn)} configs")
+    report.soundness.categories["draws_outside_schema"] += invalid
+    configs = named + [(f"draw {i}", config) for i, config in enumerate(drawn)]
+    bases, built = [], []
+    verdicts = _verdicts([(check_config, c, n) for n, c in configs], jobs, memory)
+    for (name, config), verdict in zip(configs, verdicts, strict=True):
+        report.soundness.record(verdict)
+        if verdict.built and verdict.accepted:
+            (bases if not name.startswith("draw ") else built).append((name, config))
+    say(f"soundness: {report.soundness.tried} configs")
+    tasks = [(check_mutation, mutation, name, index % verify_every == 0)
+             for name, config in bases if mutate is None or name in mutate
+             for index, mutation in enumerate(mutations(view, config, all_tags))]
+    for (_, _, name, _), verdict in zip(tasks, _verdicts(tasks, jobs, memory), strict=True):
+        report.completeness.record(verdict)
+        if verdict.config is not None:
+            built.append((f"{name}, mutated", verdict.config))
+    say(f"completeness: {report.completeness.tried} mutations")
+    everything = view.model_tags()
+    chosen = list(bases)
     covered = set().union(*(tags_used(view, c) for _, c in bases)) if bases else set()
-    for index, config in sorted(enumerate(built), key=lambda item: len(json.dumps(item[1]))):
+    for name, config in sorted(built, key=lambda item: len(json.dumps(item[1]))):
         new = tags_used(view, config) - covered
         if new:
-            chosen.append((f"draw {index}", config))
+            chosen.append((name, config))
             covered |= new
-    for name, config in chosen:
-        tally = report.equivalence
-        tally.tried += 1
-        tally.accepted += 1
-        difference = equivalence(config)
-        tally.built += difference is None
-        tally.add(Finding(NOT_EQUIVALENT, "equivalence", "$", difference, "built", name, config)
-                  if difference else Finding(AGREE, "equivalence", "$", "", "built", name))
+    for verdict in _verdicts([(check_equivalence, c, n) for n, c in chosen], jobs, memory):
+        report.equivalence.record(verdict)
+    say(f"equivalence: {report.equivalence.tried} configs")
     missing = sorted(f"{site}:{tag}" for site, tag in everything - covered)
     report.coverage = (len(everything & covered), len(everything), missing)
     report.seconds = time.perf_counter() - start
@@ -1121,9 +1244,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="hypothesis seed (default: a new random one)")
     parser.add_argument("--verify-every", type=int, default=1, metavar="N",
                         help="ask upstream about every N-th rejected mutation only (default: all)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPUs)")
+    parser.add_argument("--memory", type=float, default=None, metavar="GB",
+                        help="heap limit per process (default: a share of the machine's memory)")
     args = parser.parse_args(argv)
     seed = random.randrange(2**32) if args.seed is None else args.seed
-    report = run(args.draws, seed, verify_every=args.verify_every, progress=True)
+    jobs = max(1, args.jobs)
+    memory = args.memory or max(2.0, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30 / (jobs + 1))
+    if jobs == 1:
+        limit_memory(memory)
+    report = run(args.draws, seed, verify_every=args.verify_every, jobs=jobs, memory=memory, progress=True)
     print(report.render())
     print(f"(draws seeded with --seed {seed})")
     return 1 if report.unknown() else 0

@@ -49,7 +49,7 @@ def test_completeness_every_mutation_is_rejected_where_it_happened(report):
     config = load_json(next(p for p in EXAMPLES if p.stem == "diffusion_cond_tiny_dit"))
     kinds = {m.kind for m in fidelity.mutations(view, config, all_tags=False)}
     assert kinds == {"drop_required", "typo", "wrong_tag", "swap_tag", "wrong_type", "out_of_bounds"}
-    assert report.completeness.tried > 100 * len(EXAMPLES)
+    assert report.completeness.tried > 50 * sum(load_json(p)["model_type"] != "hyperencoder" for p in EXAMPLES)
     judge(report.completeness)
 
 

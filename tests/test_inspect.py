@@ -198,6 +198,10 @@ def test_audiocraft_codec_stand_in_and_unknown_names():
     report = inspect_config(config)
     assert (report["audio"]["num_quantizers"], report["audio"]["codebook_size"]) == (4, 2048)  # encodec_32khz
     assert report["audio"]["downsampling_ratio"] == 640
+    with network_placeholders():
+        pretransform = upstream(copy.deepcopy(config)).pretransform
+    tokens = pretransform.tokenize(torch.zeros(2, 1, 640 * 3))
+    assert tokens.shape == (2, 4, 3) and pretransform.decode_tokens(tokens).shape == (2, 1, 640 * 3)
     config["model"]["pretransform"]["config"]["model_type"] = "someone/custom-codec"
     with pytest.raises(BuildError, match="PlaceholderUnavailableError"):
         inspect_config(config)
