@@ -50,6 +50,7 @@ from sat_config.validation import find_problems, load_bundled_schema, validator 
 
 EXAMPLES = sorted((REPO / "examples").glob("*.json"))
 FIXTURES = sorted((REPO / "tests" / "fixtures" / "upstream").glob("*.json"))
+POSITIVE_CASES = sorted((REPO / "tests" / "cases" / "positive").glob("*.json"))
 
 # Disagreements verified by hand to be real mismatches that their owners have not resolved yet: a regular
 # expression matching Finding.signature -> why. The tests mark them xfail; any other disagreement fails.
@@ -61,6 +62,21 @@ KNOWN: dict[str, str] = {
     r"false_acceptance completeness:swap_tag \$\.training\.optimizer_configs\.\w+\.optimizer\.type": (
         "the optimizer FusedAdam is accepted, but it needs deepspeed, which stable-audio-tools does not declare and "
         "the pinned environment does not install: upstream fails in configure_optimizers (ModuleNotFoundError)"),
+    r"false_acceptance soundness <model> KeyError: 'module name can.*": (
+        "a conditioner id that is empty or contains '.' is accepted, but torch's ModuleDict refuses it as a module "
+        "name (KeyError at construction): conditioning ids need minLength 1 and no '.'"),
+    r"false_acceptance soundness <model> TypeError: empty\(\): argument '…' failed to unpack .*but got None.*": (
+        "a pretransform or source_mix conditioner with use_model_pretransform on an audiocraft_pretrained "
+        "pretransform is accepted, but that pretransform never sets encoded_channels, so the conditioner's "
+        "projection is sized None (TypeError at construction, conditioners.py:30)"),
+    r"false_acceptance soundness <model> RuntimeError: Storage size calculation overflowed.*": (
+        "sizes no machine can hold are accepted (e.g. a wavelet pretransform with 29 levels: 12 x 2^29 latent "
+        "channels, which the rules then require of io_channels); torch refuses the storage even on the meta "
+        "device; the schema sets no upper bound on widths or wavelet levels"),
+    r"false_rejection soundness \$\.model(\..+)?\.(encoder|decoder)\.type": (
+        "local_attn and taae are x-unsupported (their attention layers fail to build), but with every depth 0 "
+        "upstream builds them, without attention; the schema rejects the types outright on purpose, as its "
+        "message says"),
     r"false_rejection soundness \$\.training\.optimizer_configs\.discriminator\..+": (
         "optimizer_configs.discriminator is read only by ARC (training.arc) for diffusion models; without arc "
         "upstream never builds it, so an unsupported scheduler there is rejected although upstream builds the "
@@ -229,7 +245,8 @@ class Node:
     """The schema nodes that apply to one value of a config, flattened ($ref, allOf, chosen oneOf/anyOf)."""
 
     schemas: list[dict[str, Any]]
-    unions: list[tuple[str, str, dict[Any, int]]] = field(default_factory=list)  # (site, property, tag table)
+    # (union name, tag property, tag -> branch index, branches) of each tagged union that applies here
+    unions: list[tuple[str, str, dict[Any, int], list[Any]]] = field(default_factory=list)
 
     def types(self) -> set[str] | None:
         """The JSON types allowed here, or None when nothing constrains them."""
@@ -291,6 +308,27 @@ class SchemaView:
         self.root = schema
         self.defs = schema.get("$defs", {})
         self._validator = validator()
+        self._union_names: dict[int, str] = {}
+        for name, body in [("ModelConfig", schema), *self.defs.items()]:
+            self._name_unions(body, name)
+
+    def _name_unions(self, node: Any, name: str) -> None:
+        """Name each untitled tagged union after the definition and property path that hold it."""
+        if isinstance(node, list):
+            for item in node:
+                self._name_unions(item, name)
+        elif isinstance(node, dict):
+            if "oneOf" in node and "discriminator" in node:
+                self._union_names.setdefault(id(node), node.get("title", name))
+            for key, value in node.items():
+                if key == "properties":
+                    for prop, sub in value.items():
+                        self._name_unions(sub, f"{name}.{prop}")
+                elif key != "$defs":
+                    self._name_unions(value, name)
+
+    def union_name(self, node: dict[str, Any]) -> str:
+        return str(node.get("title") or self._union_names.get(id(node), "?"))
 
     def resolve(self, node: Any, site: str) -> tuple[dict[str, Any], str]:
         while isinstance(node, dict) and "$ref" in node:  # siblings of $ref apply too (draft 2020-12)
@@ -327,7 +365,7 @@ class SchemaView:
             if discriminator and keyword == "oneOf":
                 prop = discriminator["propertyName"]
                 table = self._tags(branches, prop, site)
-                out.unions.append((schema.get("title", site), prop, table))
+                out.unions.append((self.union_name(schema), prop, table, branches))
                 tag = instance.get(prop) if isinstance(instance, dict) else None
                 if isinstance(tag, (str, int)) and not isinstance(tag, bool) and tag in table:
                     self._collect(branches[table[tag]], instance, site, out)
@@ -376,10 +414,11 @@ class SchemaView:
             children = [(parts + (k,), v, self.child(node, k, v, "ModelConfig")) for k, v in items]
             stack.extend(reversed(children))
 
-    def model_tags(self) -> set[tuple[str, Any]]:
-        """Every (tagged union, tag) a model can use: those reachable from the root other than via ``training``
-        (which model building never reads)."""
-        found: set[tuple[str, Any]] = set()
+    def model_tags(self) -> dict[tuple[str, Any], str | None]:
+        """Every (tagged union, tag) a model can use — those reachable from the root other than via ``training``,
+        which model building never reads — and why it cannot be built, if it cannot (x-unsupported, or no
+        installed constructor)."""
+        found: dict[tuple[str, Any], str | None] = {}
         seen: set[str] = set()
         stack: list[tuple[Any, str]] = [(self.root, "ModelConfig")]
         while stack:
@@ -397,7 +436,12 @@ class SchemaView:
                     stack.append((self.root if ref == "#" else self.defs[name], name))
             if "oneOf" in node and "discriminator" in node:
                 prop = node["discriminator"]["propertyName"]
-                found |= {(node.get("title", site), tag) for tag in self._tags(node["oneOf"], prop, site)}
+                for tag, index in self._tags(node["oneOf"], prop, site).items():
+                    branch, _ = self.resolve(node["oneOf"][index], site)
+                    why = "x-unsupported" if "x-unsupported" in branch else None
+                    if prop == "model_type" and not has_constructor({"model_type": tag}):
+                        why = "no constructor installed"
+                    found[(self.union_name(node), tag)] = why
             for key, value in node.items():
                 if key == "properties":
                     stack += [(sub, site) for name, sub in value.items() if name != "training"]
@@ -413,7 +457,7 @@ def tags_used(view: SchemaView, config: Any) -> set[tuple[str, Any]]:
     for parts, value, node in view.walk(config):
         if parts[:1] == ("training",):
             continue
-        for site, prop, table in node.unions:
+        for site, prop, table, _ in node.unions:
             if isinstance(value, dict) and value.get(prop) in table:
                 used.add((site, value[prop]))
     return used
@@ -510,8 +554,8 @@ def _past_bounds(node: Node, value: Any) -> Iterator[tuple[str, Any]]:
 def mutations(view: SchemaView, config: Any, all_tags: bool = True) -> Iterator[Mutation]:
     """Every systematic mutation of ``config`` (a valid config)."""
     for parts, value, node in view.walk(config):
-        if parts and isinstance(parts[-1], str) and parts[-1].startswith("_"):
-            continue  # comments are free-form
+        if parts and isinstance(parts[0], str) and parts[0].startswith("_"):
+            continue  # top-level comments are free-form
         if parts and isinstance(parts[-1], int) and parts[-1] > 0 and not isinstance(value, (dict, list)):
             continue  # items of a list of numbers or strings share one schema: the first stands for all
         if isinstance(value, dict):
@@ -527,7 +571,7 @@ def mutations(view: SchemaView, config: Any, all_tags: bool = True) -> Iterator[
                 new = typo(key, set(props) | set(value))
                 yield Mutation("typo", parts + (new,), f"{key!r} -> {new!r}", _rename(config, parts + (key,), new),
                                "unknown_key")
-            for _site, prop, table in node.unions:
+            for _site, prop, table, _ in node.unions:
                 tag = value.get(prop)
                 if tag not in table:
                     continue
@@ -584,7 +628,7 @@ class Finding:
         text = f"{self.category:<16} {self.check:<26} {self.path}  ({self.detail}; upstream: {self.outcome}; " \
                f"from {self.source}){known}"
         if self.config is not None:
-            text += "\n    config: " + json.dumps(self.config, separators=(",", ":"))[:600]
+            text += "\n    config: " + json.dumps(self.config, separators=(",", ":"))[:4000]
         return text
 
 
@@ -606,6 +650,7 @@ class Tally:
     accepted: int = 0
     built: int = 0
     rejected: int = 0
+    known: int = 0  # disagreements whose signature is in KNOWN
     categories: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
 
@@ -616,6 +661,8 @@ class Tally:
         self.built += bool(verdict.built)
         self.categories[verdict.category] += 1
         finding = verdict.finding
+        if finding is not None and finding.category in DISAGREEMENTS and known_reason(finding.signature):
+            self.known += 1
         if finding is not None and (finding.category in DISAGREEMENTS or finding.category == DEFERRED):
             if not any(f.signature == finding.signature for f in self.findings):
                 self.findings.append(finding)
@@ -709,9 +756,9 @@ def check_equivalence(config: Any, source: str) -> Verdict:
 
 
 def _blame(outcome: Outcome) -> str:
-    """Group false acceptances by upstream's error, with numbers and quoted values abstracted."""
+    """Group false acceptances by upstream's error, with numbers and short quoted values (names) abstracted."""
     text = re.sub(r"\d+", "N", outcome.error or "")
-    return f"<{outcome.stage}> " + re.sub(r"'[^']*'", "'…'", text)[:120]
+    return f"<{outcome.stage}> " + re.sub(r"'(?:[^'\\]|\\.){0,24}'", "'…'", text)[:160]
 
 
 # --- soundness: drawing configs from the schema -----------------------------------------------------------------
@@ -1047,29 +1094,12 @@ def _structural(problems: list[Problem]) -> set[tuple[str, str]]:
 
 
 def draw_configs(count: int, seed: int | None = None) -> tuple[list[Any], int]:
-    """``count`` configs drawn along the schema (deterministic unless ``seed`` is given), and how many draws
-    the plain schema rejects (a limit of the composed strategy; they are not used)."""
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as hypothesis_seed
-
+    """``count`` configs drawn along the schema and repaired towards the rules (deterministic unless ``seed`` is
+    given), and how many draws the plain schema rejects (a limit of the composed strategy; they are not used)."""
     drawer = Drawer(load_bundled_schema())
-    drawn: list[Any] = []
-    invalid = 0
-
-    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), derandomize=seed is None)
-    @given(drawer.strategy())
-    def collect(config: Any) -> None:
-        nonlocal invalid
-        if drawer.valid(config):
-            drawn.append(repair(config))
-        else:
-            invalid += 1
-
-    if seed is not None:
-        collect = hypothesis_seed(seed)(collect)
-    collect()
-    return drawn, invalid
+    drawn = examples(drawer.strategy(), count, seed)
+    valid = [repair(config) for config in drawn if drawer.valid(config)]
+    return valid, len(drawn) - len(valid)
 
 
 # --- equivalence ------------------------------------------------------------------------------------------------
@@ -1085,7 +1115,7 @@ def equivalence(config: Any) -> str | None:
 
     plain = copy.deepcopy(config)
     plain.pop("$schema", None)
-    with quiet(), network_placeholders():
+    with quiet(), network_placeholders(), shape_only_weight_norm():  # it touches meta tensors only
         try:
             with torch.device("meta"):
                 size = sum(p.numel() for p in upstream(copy.deepcopy(plain)).parameters())
@@ -1119,9 +1149,12 @@ def load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def named_configs(paths: list[Path] | None = None) -> list[tuple[str, Any]]:
-    """(name, config) of the examples and fixtures (or of ``paths``)."""
-    return [(path.stem, load(path)) for path in (EXAMPLES + FIXTURES if paths is None else paths)]
+def named_configs(paths: list[Path] | None = None, cases: bool = True) -> list[tuple[str, Any]]:
+    """(name, config) of the examples and fixtures (or of ``paths``), and of the positive cases."""
+    from conftest import case_config
+
+    named = [(path.stem, load(path)) for path in (EXAMPLES + FIXTURES if paths is None else paths)]
+    return named + [(f"case {path.stem}", case_config(load(path))) for path in POSITIVE_CASES if cases]
 
 
 @dataclass
@@ -1130,6 +1163,7 @@ class Report:
     completeness: Tally = field(default_factory=Tally)
     equivalence: Tally = field(default_factory=Tally)
     coverage: tuple[int, int, list[str]] = (0, 0, [])
+    unbuildable: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def tallies(self) -> dict[str, Tally]:
@@ -1143,13 +1177,12 @@ class Report:
                  f"{'check':<14}{'tried':>8}{'accepted':>10}{'built':>8}{'rejected':>10}{'disagreements':>15}"
                  f"{'(known)':>9}"]
         for name, tally in self.tallies().items():
-            found = tally.disagreements()
-            known = sum(known_reason(f.signature) is not None for f in found)
             lines.append(f"{name:<14}{tally.tried:>8}{tally.accepted:>10}{tally.built:>8}{tally.rejected:>10}"
-                         f"{sum(tally.categories[c] for c in DISAGREEMENTS):>15}{known:>9}")
+                         f"{sum(tally.categories[c] for c in DISAGREEMENTS):>15}{tally.known:>9}")
         covered, total, missing = self.coverage
-        lines += ["", f"tagged-union types built and compared for equivalence: {covered} of {total}"
-                  + (f" (not reached: {', '.join(missing)})" if missing else "")]
+        lines += ["", f"buildable tagged-union types built and compared for equivalence: {covered} of {total}"
+                  + (f" (not reached: {', '.join(missing)})" if missing else ""),
+                  f"not buildable by design: {', '.join(self.unbuildable) or 'none'}"]
         for name, tally in self.tallies().items():
             if tally.categories:
                 lines.append(f"{name} outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.categories.items())))
@@ -1167,15 +1200,61 @@ class Report:
         return "\n".join(lines)
 
 
-def _apply(task: tuple[Any, ...]) -> Verdict:
+def examples(strategy: Any, count: int, seed: int | None = None) -> list[Any]:
+    """``count`` values of a hypothesis strategy (derandomized unless ``seed`` is given), without a test."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    values: list[Any] = []
+
+    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck), derandomize=seed is None)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        values.append(value)
+
+    (collect if seed is None else hypothesis_seed(seed)(collect))()
+    return values
+
+
+def cover_types(view: SchemaView, configs: list[tuple[str, Any]], missing: set[tuple[str, Any]],
+                tries: int = 60) -> list[tuple[str, Any]]:
+    """For each (tagged union, tag) no config reaches: put drawn instances of that branch in place of the union
+    in a config that has it, nudge the result towards the rules (``repair``), and keep the first that is valid
+    and builds upstream."""
+    drawer = Drawer(view.root)
+    found: list[tuple[str, Any]] = []
+    for site, tag in sorted(missing, key=str):
+        slots = [(name, config, parts, branches[table[tag]]) for name, config in configs
+                 for parts, value, node in view.walk(config) for union, _, table, branches in node.unions
+                 if union == site and tag in table and isinstance(value, dict)]
+        hosts = list({slot[0]: slot for slot in reversed(slots)}.values())[::-1]  # the first slot of each config
+        for name, config, parts, branch in hosts[:3]:  # a few different hosts: the rules may suit one better
+            strategy = drawer.build(branch, ("#",))
+            instances = examples(strategy, tries) if strategy is not None else []
+            candidates = (repair(_set(config, parts, instance) if parts else instance) for instance in instances)
+            hit = next((c for c in candidates if not find_problems(c) and upstream_builds(c).ok), None)
+            if hit is not None:
+                found.append((f"{name} with {site} {tag!r}", hit))
+                break
+    return found
+
+
+def _apply(task: tuple[Any, ...]) -> Any:
     function, *args = task
-    return function(*args)  # type: ignore[no-any-return]
+    return function(*args)
 
 
-def _verdicts(tasks: list[tuple[Any, ...]], jobs: int, memory: float | None = None) -> Iterator[Verdict]:
-    """Run checks, in ``jobs`` forked worker processes (each with ``memory`` GB of heap) when more than one."""
-    if jobs <= 1 or len(tasks) < 2:
-        yield from map(_apply, tasks)
+def _cover(configs: list[tuple[str, Any]], missing: set[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return cover_types(SchemaView(load_bundled_schema()), configs, missing)
+
+
+@contextlib.contextmanager
+def _workers(jobs: int, memory: float | None) -> Iterator[Any]:
+    """A ``map`` over tasks ``(function, *args)``: in ``jobs`` worker processes, each with ``memory`` GB of heap,
+    forked once, before this process has run torch (whose thread pools do not survive a fork); or in this one."""
+    if jobs <= 1:
+        yield lambda tasks: map(_apply, tasks)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -1183,12 +1262,12 @@ def _verdicts(tasks: list[tuple[Any, ...]], jobs: int, memory: float | None = No
     initializer, arguments = (limit_memory, (memory,)) if memory else (None, ())
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=initializer,
                              initargs=arguments) as pool:
-        yield from pool.map(_apply, tasks, chunksize=4)
+        yield lambda tasks: pool.map(_apply, tasks, chunksize=4)
 
 
 def run(draws: int, seed: int | None = None, named: list[tuple[str, Any]] | None = None,
         mutate: list[str] | None = None, all_tags: bool = True, verify_every: int = 1, jobs: int = 1,
-        memory: float | None = None, progress: bool = False) -> Report:
+        memory: float | None = None, cover: bool = False, progress: bool = False) -> Report:
     """The whole fidelity check: soundness over the named configs (examples and fixtures by default) and
     ``draws`` drawn ones; completeness over every mutation of each named config that builds (or of those in
     ``mutate``), asking upstream about every ``verify_every``-th rejected one; equivalence over the named
@@ -1205,35 +1284,44 @@ def run(draws: int, seed: int | None = None, named: list[tuple[str, Any]] | None
     drawn, invalid = draw_configs(draws, seed) if draws else ([], 0)
     say(f"drew {len(drawn)} configs")
     report.soundness.categories["draws_outside_schema"] += invalid
-    configs = named + [(f"draw {i}", config) for i, config in enumerate(drawn)]
-    bases, built = [], []
-    verdicts = _verdicts([(check_config, c, n) for n, c in configs], jobs, memory)
-    for (name, config), verdict in zip(configs, verdicts, strict=True):
-        report.soundness.record(verdict)
-        if verdict.built and verdict.accepted:
-            (bases if not name.startswith("draw ") else built).append((name, config))
-    say(f"soundness: {report.soundness.tried} configs")
-    tasks = [(check_mutation, mutation, name, index % verify_every == 0)
-             for name, config in bases if mutate is None or name in mutate
-             for index, mutation in enumerate(mutations(view, config, all_tags))]
-    for (_, _, name, _), verdict in zip(tasks, _verdicts(tasks, jobs, memory), strict=True):
-        report.completeness.record(verdict)
-        if verdict.config is not None:
-            built.append((f"{name}, mutated", verdict.config))
-    say(f"completeness: {report.completeness.tried} mutations")
-    everything = view.model_tags()
-    chosen = list(bases)
-    covered = set().union(*(tags_used(view, c) for _, c in bases)) if bases else set()
-    for name, config in sorted(built, key=lambda item: len(json.dumps(item[1]))):
-        new = tags_used(view, config) - covered
-        if new:
-            chosen.append((name, config))
-            covered |= new
-    for verdict in _verdicts([(check_equivalence, c, n) for n, c in chosen], jobs, memory):
-        report.equivalence.record(verdict)
+    with _workers(jobs, memory) as apply:
+        configs = named + [(f"draw {i}", config) for i, config in enumerate(drawn)]
+        bases, built = [], []
+        verdicts = apply([(check_config, c, n) for n, c in configs])
+        for (name, config), verdict in zip(configs, verdicts, strict=True):
+            report.soundness.record(verdict)
+            if verdict.built and verdict.accepted:
+                (bases if not name.startswith("draw ") else built).append((name, config))
+        say(f"soundness: {report.soundness.tried} configs")
+        tasks = [(check_mutation, mutation, name, index % verify_every == 0)
+                 for name, config in bases if mutate is None or name in mutate
+                 for index, mutation in enumerate(mutations(view, config, all_tags))]
+        for (_, _, name, _), verdict in zip(tasks, apply(tasks), strict=True):
+            report.completeness.record(verdict)
+            if verdict.config is not None:
+                built.append((f"{name}, mutated", verdict.config))
+        say(f"completeness: {report.completeness.tried} mutations")
+        types = view.model_tags()
+        everything = {key for key, why in types.items() if why is None}
+        chosen = list(bases)
+        covered = set().union(*(tags_used(view, c) for _, c in bases)) if bases else set()
+        for name, config in sorted(built, key=lambda item: len(json.dumps(item[1]))):
+            new = tags_used(view, config) - covered
+            if new:
+                chosen.append((name, config))
+                covered |= new
+        if cover:
+            [found] = apply([(_cover, chosen, everything - covered)])
+            for name, config in found:
+                chosen.append((name, config))
+                covered |= tags_used(view, config)
+            say(f"types: {len(everything & covered)} of {len(everything)} reached")
+        for verdict in apply([(check_equivalence, c, n) for n, c in chosen]):
+            report.equivalence.record(verdict)
     say(f"equivalence: {report.equivalence.tried} configs")
     missing = sorted(f"{site}:{tag}" for site, tag in everything - covered)
     report.coverage = (len(everything & covered), len(everything), missing)
+    report.unbuildable = sorted(f"{site}:{tag} ({why})" for (site, tag), why in types.items() if why)
     report.seconds = time.perf_counter() - start
     return report
 
@@ -1253,7 +1341,8 @@ def main(argv: list[str] | None = None) -> int:
     memory = args.memory or max(2.0, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30 / (jobs + 1))
     if jobs == 1:
         limit_memory(memory)
-    report = run(args.draws, seed, verify_every=args.verify_every, jobs=jobs, memory=memory, progress=True)
+    report = run(args.draws, seed, verify_every=args.verify_every, jobs=jobs, memory=memory, cover=True,
+                 progress=True)
     print(report.render())
     print(f"(draws seeded with --seed {seed})")
     return 1 if report.unknown() else 0

@@ -1,9 +1,10 @@
 """The schema agrees with stable-audio-tools: equivalence, soundness and completeness (tests/fidelity.py).
 
 `make test` runs the harness on a modest budget: every example and fixture, a few dozen configs drawn from the
-schema, and every systematic mutation of the examples (upstream is asked about every mutation the validator
-alone cannot settle, and about a sample of the rest). `make fuzz` runs it on a large one. Disagreements listed in
-``fidelity.KNOWN`` (verified, with the reason) are xfail; any other fails with the offending config.
+schema, every systematic mutation of the examples (upstream is asked about every mutation the validator alone
+cannot settle, and about a sample of the rest), and one built config for every type a model can use. `make fuzz`
+runs it on a large one (and the positive cases too). Disagreements listed in ``fidelity.KNOWN`` (verified, with
+the reason) are xfail; any other fails with the offending config.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import fidelity  # noqa: E402
 
 from sat_config.validation import find_problems, load_bundled_schema  # noqa: E402
 
-DRAWS = 40
+DRAWS = 30
 VERIFY_EVERY = 20
 
 
 @pytest.fixture(scope="module")
 def report():
-    return fidelity.run(DRAWS, mutate=[p.stem for p in EXAMPLES], all_tags=False, verify_every=VERIFY_EVERY)
+    return fidelity.run(DRAWS, named=fidelity.named_configs(cases=False), mutate=[p.stem for p in EXAMPLES],
+                        all_tags=False, verify_every=VERIFY_EVERY, cover=True)
 
 
 def judge(tally):
@@ -55,6 +57,8 @@ def test_completeness_every_mutation_is_rejected_where_it_happened(report):
 
 def test_equivalence_sat_config_builds_what_upstream_builds(report):
     assert report.equivalence.tried >= sum(load_json(p)["model_type"] != "hyperencoder" for p in EXAMPLES)
+    covered, total, missing = report.coverage
+    assert covered == total and not missing  # every type a model can use and upstream can build, compared
     judge(report.equivalence)
 
 
