@@ -1,12 +1,15 @@
 """Read config files (JSON or YAML) safely, and find where a JSON path sits in the source text.
 
 Nothing here raises a traceback at the user: unreadable files raise ``LoadError``; text that does not parse,
-duplicate keys, NaN/Infinity, absurd sizes and nesting become ``parse`` problems.
+duplicate keys, NaN/Infinity, integers too long to convert, absurd sizes and nesting, and YAML aliases that
+expand beyond ``MAX_NODES`` values ("billion laughs") become ``parse`` problems.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +19,7 @@ from .errors import ConfigError, Problem, json_path
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 200
+MAX_NODES = 1_000_000  # values in a YAML document once its aliases are expanded
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -43,6 +47,13 @@ class Document:
     @property
     def parsed(self) -> bool:
         return not any(p.kind == "parse" and p.path == "$" for p in self.problems)
+
+    @property
+    def looks_like_model_config(self) -> bool:
+        """An object with ``model_type`` or a ``model`` object; text that does not parse, if it names model_type."""
+        if isinstance(self.data, dict):
+            return "model_type" in self.data or isinstance(self.data.get("model"), dict)
+        return not self.parsed and "model_type" in self.text
 
     def locate(self, parts: Iterable[Any]) -> tuple[int, int] | None:
         """1-based (line, column) of the key at ``parts`` or, if absent, of its nearest existing ancestor."""
@@ -81,21 +92,46 @@ def _depth_exceeds(data: Any, limit: int) -> bool:
     return False
 
 
+def _long_integer(text: str) -> _ParseFailure:
+    """The problem for an integer literal longer than Python converts (``sys.get_int_max_str_digits``)."""
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
+    found = re.search(rf"\d{{{limit + 1},}}", text)
+    digits = len(found.group()) if found else limit + 1
+    message = f"an integer with {digits:,} digits (more than {limit:,}) cannot be read; no config needs one"
+    if not found:
+        return _ParseFailure(message)
+    line = text.count("\n", 0, found.start()) + 1
+    return _ParseFailure(message, line, found.start() - text.rfind("\n", 0, found.start()))
+
+
+def _parse_float(literal: str) -> float:
+    value = float(literal)
+    if value in (float("inf"), float("-inf")):
+        raise _ParseFailure(f"number {literal} is too large (stable-audio-tools would read it as infinity)")
+    return value
+
+
 def _parse_json(text: str, duplicates: list[str]) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_pairs_checker(duplicates), parse_constant=_reject_constant)
+        return json.loads(text, object_pairs_hook=_pairs_checker(duplicates), parse_constant=_reject_constant,
+                          parse_float=_parse_float)
     except json.JSONDecodeError as exc:
         raise _ParseFailure(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except RecursionError:
         raise _ParseFailure(f"nesting is deeper than {MAX_DEPTH} levels") from None
+    except ValueError:  # int() refused a literal longer than sys.get_int_max_str_digits()
+        raise _long_integer(text) from None
 
 
 def _parse_yaml(text: str, duplicates: list[str]) -> Any:
     import yaml
 
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        _check_expansion(node)
+        _yaml_duplicates(node, duplicates)
+        return loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -104,8 +140,42 @@ def _parse_yaml(text: str, duplicates: list[str]) -> Any:
         raise _ParseFailure(f"invalid YAML: {exc}") from None
     except RecursionError:
         raise _ParseFailure(f"nesting is deeper than {MAX_DEPTH} levels") from None
-    _yaml_duplicates(node, duplicates)
-    return data
+    except ValueError:  # int() refused a literal longer than sys.get_int_max_str_digits()
+        raise _long_integer(text) from None
+    finally:
+        loader.dispose()
+
+
+def _children(node: Any) -> list[Any]:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _check_expansion(root: Any) -> None:
+    """Refuse a YAML node graph whose aliases expand to more than MAX_NODES values, or refer to themselves.
+    Linear in the graph's size: each node's expanded size is computed once."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)] if root is not None else []
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in _children(node))
+            if sizes[id(node)] > MAX_NODES:
+                raise _ParseFailure(f"aliases expand this document to more than {MAX_NODES:,} values (a \"billion "
+                                    "laughs\" document?); refused", node.start_mark.line + 1,
+                                    node.start_mark.column + 1)
+        elif id(node) in open_nodes:
+            raise _ParseFailure("an alias refers to a node that contains it (a recursive document)",
+                                node.start_mark.line + 1, node.start_mark.column + 1)
+        elif id(node) not in sizes:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
 
 
 def _yaml_duplicates(node: Any, duplicates: list[str]) -> None:

@@ -8,9 +8,15 @@ declares a cross-field rule, ...).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 DOCS_PAGE = "docs/reference.md"
+# Where users read the reference: problems link here (``--doc-base`` or SAT_CONFIG_DOC_BASE override it).
+DEFAULT_DOC_BASE = "https://github.com/sat-config/sat-config/blob/main/docs/reference.md"
+DOC_BASE_ENV = "SAT_CONFIG_DOC_BASE"
+# The reference section that explains each problem kind as a whole (SARIF rules link here).
+KIND_SECTIONS = {"unsupported": "unsupported-types", "cross_field": "cross-field-rules", "parse": ""}
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas")
 _SCHEMA_LISTS = ("oneOf", "anyOf", "allOf", "prefixItems")
@@ -52,3 +58,22 @@ def doc_link(root: dict[str, Any], failing: Any) -> str:
     (a ValidationError's ``schema``); the root's section when it is not one of them."""
     name = _owners(root).get(id(failing), str(root.get("title")))
     return f"{DOCS_PAGE}#{name.lower()}"
+
+
+def doc_base(explicit: str | None = None) -> str:
+    """The reference page users can open: ``explicit``, else $SAT_CONFIG_DOC_BASE, else the public page."""
+    return (explicit or os.environ.get(DOC_BASE_ENV) or DEFAULT_DOC_BASE).rstrip("/")
+
+
+def doc_url(doc: str | None, base: str) -> str | None:
+    """``docs/reference.md#<anchor>`` (a problem's ``doc``) as a link under ``base``."""
+    if not doc:
+        return None
+    page, _, anchor = doc.partition("#")
+    return base + (f"#{anchor}" if anchor else "") if page == DOCS_PAGE else doc
+
+
+def kind_url(kind: str, base: str) -> str:
+    """The section of the reference about problems of ``kind`` (the schemas for the schema-level kinds)."""
+    anchor = KIND_SECTIONS.get(kind, "schemas")
+    return base + (f"#{anchor}" if anchor else "")
