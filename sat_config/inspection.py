@@ -2,19 +2,26 @@
 
 The model is built by upstream's own constructors on ``torch.device("meta")`` (parameters have shapes but no
 memory), with the pieces that download at construction replaced by stand-ins (``sat_config.placeholders``).
-A layer that cannot be built on the meta device (it needs real tensor values) makes the whole build fall back to
-the CPU. Every figure in the report is read from the built modules, not re-derived from the config.
+Tensors made from Python values while building (``torch.tensor(levels)``) get real storage, so layers that read
+them (``.item()``) build on the meta device too; a layer that still needs real tensors is built on the CPU alone,
+and a failure outside any layer's constructor makes the whole build fall back to the CPU. Every figure in the
+report is read from the built modules, not re-derived from the config.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._device import _device_constructors
 
 from .api import DISCRIMINATOR, problems_in_document, raise_for_problems, to_plain
 from .errors import Problem
@@ -32,10 +39,81 @@ ROUTES = (
 )
 
 
+DATA_CONSTRUCTORS = ("tensor", "as_tensor", "asarray", "scalar_tensor", "arange", "range", "linspace", "logspace",
+                     "tril_indices", "triu_indices")
+REAL_LIMIT = 1 << 22
+"""Largest tensor (elements) made from Python values that a dry build gives real storage."""
+
+
+class MetaExceptData(TorchFunctionMode):
+    """Tensors a constructor makes from nothing (``empty``, ``zeros``, ``randn``: parameters and their
+    initialisation) go to the meta device; tensors made from Python values (``torch.tensor(levels)``,
+    ``arange(n)``, up to REAL_LIMIT elements) get real CPU storage, so a layer that reads them while building
+    (``.item()``) still builds. A device given explicitly is kept."""
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        if func in _device_constructors() and kwargs.get("device") is None:
+            from_tensor = bool(args) and isinstance(args[0], torch.Tensor)
+            if getattr(func, "__name__", "") in DATA_CONSTRUCTORS and not from_tensor:
+                probe = func(*args, **{**kwargs, "device": "meta"})
+                return probe if probe.numel() > REAL_LIMIT else func(*args, **{**kwargs, "device": "cpu"})
+            if not from_tensor:
+                kwargs["device"] = "meta"
+        return func(*args, **kwargs)
+
+
+class OnCpu(TorchFunctionMode):
+    """Every constructor without an explicit device builds on the CPU (for layers that need real tensors)."""
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        if func in _device_constructors() and kwargs.get("device") is None:
+            kwargs["device"] = "cpu"
+        return func(*args, **kwargs)
+
+
+@contextmanager
+def meta_device(cpu_classes: Sequence[type] = ()) -> Iterator[None]:
+    """Build on the meta device (``MetaExceptData``); instances of ``cpu_classes`` are built on the CPU."""
+    originals = {cls: vars(cls)["__init__"] for cls in cpu_classes if "__init__" in vars(cls)}
+
+    def on_cpu(init: Any) -> Any:
+        @functools.wraps(init)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+            with OnCpu():
+                init(self, *args, **kwargs)
+        return wrapper
+
+    try:
+        for cls, init in originals.items():
+            cls.__init__ = on_cpu(init)  # type: ignore[misc]
+        with MetaExceptData():
+            yield
+    finally:
+        for cls, init in originals.items():
+            cls.__init__ = init  # type: ignore[misc]
+
+
+def _failing_layer(exc: BaseException) -> type | None:
+    """The class of the innermost module whose constructor raised ``exc``, if one did."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        owner = frame.f_locals.get("self")
+        if frame.f_code.co_name == "__init__" and isinstance(owner, torch.nn.Module):
+            found = next((c for c in type(owner).__mro__ if "__init__" in vars(c)
+                          and vars(c)["__init__"].__code__ is frame.f_code), type(owner))
+        tb = tb.tb_next
+    return found
+
+
 @dataclass
 class DryBuild:
     """A model built without weights: where it was built, why it fell back, what was replaced, and the copy of
-    the config upstream was given (some constructors change it in place, as train.py's later calls see it)."""
+    the config upstream was given (some constructors change it in place, as train.py's later calls see it).
+    ``cpu_modules`` names the layers built on the CPU because they need real tensors while building."""
 
     model: Any
     device: str  # "meta" or "cpu"
@@ -43,23 +121,41 @@ class DryBuild:
     config: dict[str, Any]
     fallback_reason: str | None = None
     replacements: list[Replacement] = field(default_factory=list)
+    cpu_modules: list[dict[str, str]] = field(default_factory=list)
+
+
+def _needs_real_tensors(exc: Exception) -> bool:
+    return "meta" in str(exc).lower()
 
 
 def build_dry(factory: ModelFactory, config: dict[str, Any]) -> DryBuild:
-    """``factory(config)`` on the meta device with offline stand-ins; when a layer needs real tensors while
-    building (the error names the meta device: ``.item()``, a copy out of a meta tensor), again on the CPU.
-    Any other error is the config's own and is raised as it is."""
+    """``factory(config)`` on the meta device with offline stand-ins. A layer whose constructor needs real
+    tensors (the error names the meta device: ``.item()``, a copy out of a meta tensor) is built on the CPU, and
+    the build repeated; when the failure is not inside a layer's constructor, the whole model is built on the
+    CPU. Any other error is the config's own and is raised as it is."""
     start = time.perf_counter()
+    cpu_classes: list[type] = []
+    reasons: dict[type, str] = {}
     with network_placeholders() as replaced:
-        given = copy.deepcopy(config)
-        try:
-            with torch.device("meta"):
-                model = factory(given)
-            return DryBuild(model, "meta", time.perf_counter() - start, given, None, list(replaced))
-        except Exception as exc:
-            if "meta" not in str(exc).lower():
-                raise
-            reason = f"{type(exc).__name__}: {exc}"
+        while True:
+            del replaced[:]
+            given = copy.deepcopy(config)
+            try:
+                with meta_device(cpu_classes):
+                    model = factory(given)
+            except Exception as exc:
+                if not _needs_real_tensors(exc):
+                    raise
+                layer = _failing_layer(exc)
+                reason = f"{type(exc).__name__}: {exc}"
+                if layer is None or layer in cpu_classes:
+                    break
+                cpu_classes.append(layer)
+                reasons[layer] = reason
+                continue
+            cpu = [{"module": name, "class": type(m).__name__, "reason": reasons[cls]}
+                   for name, m in model.named_modules() for cls in cpu_classes if isinstance(m, cls)]
+            return DryBuild(model, "meta", time.perf_counter() - start, given, None, list(replaced), cpu)
         del replaced[:]
         given = copy.deepcopy(config)
         model = factory(given)
@@ -166,6 +262,7 @@ def report_for(build: DryBuild, config: dict[str, Any]) -> dict[str, Any]:
         "model_class": type(model).__name__,
         "device": build.device,
         "fallback_reason": build.fallback_reason,
+        "cpu_modules": build.cpu_modules,
         "build_seconds": round(build.seconds, 3),
         **_counts(model),
         "submodules": _submodules(model),
@@ -212,6 +309,9 @@ def render_text(report: dict[str, Any], source: str) -> str:
     """The human-readable report."""
     where = report["device"] + (f" (fell back to CPU: {report['fallback_reason']})" if report["device"] == "cpu"
                                 else " device, no weights")
+    if report["cpu_modules"]:
+        where += " (" + "; ".join(f"{m['module']} ({m['class']}) on the CPU: {m['reason']}"
+                                  for m in report["cpu_modules"]) + ")"
     lines = [f"{source}: {report['model_class']} ({report['model_type']}), built on {where} "
              f"in {report['build_seconds']:.2f} s",
              f"  parameters   {_n(report['parameters'])} total: {_n(report['trainable'])} trainable, "
