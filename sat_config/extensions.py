@@ -231,6 +231,7 @@ class _Merger:
         self.enum_owner: dict[tuple[int, str], tuple[Extension, str]] = {}
         self.rule_owner: dict[str, Extension] = {}
         self.ext: Extension | None = None
+        self.merged: dict[str, Extension] = {}
 
     # -- errors and lookups ------------------------------------------------------------------------------------
 
@@ -296,6 +297,13 @@ class _Merger:
     def add(self, ext: Extension) -> None:
         self.ext = ext
         data = ext.data
+        earlier = self.merged.get(ext.name)
+        if earlier is not None:
+            if _same(earlier.data, data):
+                return  # the same extension found twice
+            raise self.fail(("name",), f"extension {ext.name!r} is also {earlier.source} with other content: "
+                            "give each extension its own name, or use one of them")
+        self.merged[ext.name] = ext
         for name, schema in data.get("$defs", {}).items():
             self.claim(name, schema, ("$defs", name))
         for location, types in data.get("types", {}).items():
