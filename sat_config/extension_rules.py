@@ -12,7 +12,8 @@ A rule sits on an object of the schema and compares values at paths relative to 
 Every condition of ``when`` must hold for the rule to apply; then every condition of ``require`` must hold, or
 the rule fails at ``at`` with ``message``, whose ``{dotted.path}`` placeholders are replaced by the JSON text of
 the values there. A condition compares the value at ``path`` (its length with ``"of": "length"``; ``default``
-when the key is absent) with a literal ``value`` or with the value at another relative path ``to``. A condition
+when the key is absent) with a literal ``value`` or with the value at another relative path ``to`` (``to_default``
+when that is absent). A condition
 whose values are absent or of incomparable types is not applicable: in ``when`` the rule does not apply, in
 ``require`` it passes (the structural checks report missing and mistyped keys).
 """
@@ -59,7 +60,7 @@ def _lookup(instance: Any, path: list[Any]) -> Any:
 def _value(instance: Any, condition: dict[str, Any], path_key: str) -> Any:
     value = _lookup(instance, condition[path_key])
     if value is _ABSENT:
-        value = condition.get("default", _ABSENT) if path_key == "path" else _ABSENT
+        value = condition.get("default" if path_key == "path" else "to_default", _ABSENT)
     if value is not _ABSENT and condition.get("of") == "length" and path_key == "path":
         value = len(value) if isinstance(value, (list, str, dict)) else _ABSENT
     return value

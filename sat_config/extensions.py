@@ -316,6 +316,8 @@ class _Merger:
         for location, values in data.get("enums", {}).items():
             for index, entry in enumerate(values):
                 self.add_enum_value(location, entry["value"], entry["description"], ("enums", location, index))
+        for index, entry in enumerate(data.get("disable_rules", [])):
+            self.disable_rule(entry["id"], ("disable_rules", index, "id"))
         for location, rules in data.get("rules", {}).items():
             for index, rule in enumerate(rules):
                 self.add_rule(location, rule, ("rules", location, index))
@@ -457,7 +459,7 @@ class _Merger:
         if not isinstance(obj.get("properties"), dict):
             self._expect(obj, "an object schema with keys", location, ("rules", location))
         rule_id = rule["id"]
-        if rule_id in _builtin_rule_ids(self.builtin_defs):
+        if rule_id in _builtin_rules(self.builtin_defs):
             raise self.fail((*parts, "id"), f"rule id {rule_id!r} is a built-in rule's id: prefix it with the "
                             "extension's name")
         other = self.rule_owner.get(rule_id)
@@ -468,21 +470,37 @@ class _Merger:
         obj[RULES_KEYWORD] = [*obj.get(RULES_KEYWORD, []), copy.deepcopy(rule)]
 
 
+    def disable_rule(self, rule_id: str, parts: tuple[Any, ...]) -> None:
+        """Remove the built-in rule ``rule_id`` from the merged bundle."""
+        where = _builtin_rules(self.builtin_defs)
+        if rule_id not in where:
+            from .validation import closest
+
+            hint = closest(rule_id, where)
+            raise self.fail(parts, f"no built-in rule has the id {rule_id!r}" + (f" (did you mean {hint!r}?)"
+                                                                                   if hint else ""))
+        for _, node in _nodes(self._own(where[rule_id]), ()):
+            rules = node.get("x-rules")
+            if isinstance(rules, list) and any(r.get("id") == rule_id for r in rules):
+                node["x-rules"] = [r for r in rules if r.get("id") != rule_id]
+
+
 def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-_RULE_IDS: dict[int, tuple[Mapping[str, Any], frozenset[str]]] = {}
+_RULES: dict[int, tuple[Mapping[str, Any], dict[str, str]]] = {}
 
 
-def _builtin_rule_ids(defs: Mapping[str, Any]) -> frozenset[str]:
-    cached = _RULE_IDS.get(id(defs))
+def _builtin_rules(defs: Mapping[str, Any]) -> dict[str, str]:
+    """Built-in rule id -> the name of the schema that declares it."""
+    cached = _RULES.get(id(defs))
     if cached is not None and cached[0] is defs:
         return cached[1]
-    ids = frozenset(str(rule.get("id")) for definition in defs.values() for _, node in _nodes(definition, ())
-                    for rule in node.get("x-rules", []) if isinstance(rule, dict))
-    _RULE_IDS[id(defs)] = (defs, ids)
-    return ids
+    where = {str(rule.get("id")): name for name, definition in defs.items() for _, node in _nodes(definition, ())
+             for rule in node.get("x-rules", []) if isinstance(rule, dict)}
+    _RULES[id(defs)] = (defs, where)
+    return where
 
 
 def annotate(schema: Any, tag: str | None = None) -> Any:
