@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT_SCHEMA = "config.schema.json"
+TARGETS = "targets.json"  # the targets (data): bundled as the root's ``x-targets``
 
 
 class BundleError(Exception):
@@ -119,8 +120,46 @@ class _Bundler:
             self.defs[alias] = {**body, "title": alias}
         out: dict[str, Any] = {"$schema": schema_uri} if schema_uri else {}
         out.update(body)
+        out["x-targets"] = self._targets()
         out["$defs"] = self.defs
+        _check_conditions(out)
         return out
+
+    def _targets(self) -> dict[str, Any]:
+        doc = self._load(self.schema_dir / TARGETS)
+        doc.pop("$comment", None)
+        targets = doc.get("targets")
+        if not isinstance(targets, dict) or doc.get("default") not in targets:
+            raise BundleError(f"{TARGETS}: needs 'targets' (an object) and a 'default' naming one of them")
+        for name, target in targets.items():
+            missing = {"title", "distribution", "version", "fingerprint"} - set(target)
+            if missing:
+                raise BundleError(f"{TARGETS}: target {name!r} lacks {sorted(missing)}")
+        return doc
+
+
+_CLAUSES = {"target", "torch", "missing"}
+
+
+def _check_conditions(bundle: dict[str, Any]) -> None:
+    """Every ``x-unsupported.when`` alternative uses known clauses and names declared targets."""
+    targets = bundle["x-targets"]["targets"]
+    stack: list[Any] = [bundle]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            spec = node.get("x-unsupported")
+            for alternative in spec.get("when", []) if isinstance(spec, dict) else []:
+                unknown = set(alternative) - _CLAUSES
+                if unknown or not alternative:
+                    raise BundleError(f"x-unsupported of {spec.get('what')!r}: a 'when' alternative takes "
+                                      f"{sorted(_CLAUSES)} (got {sorted(alternative)})")
+                if "target" in alternative and alternative["target"] not in targets:
+                    raise BundleError(f"x-unsupported of {spec.get('what')!r}: unknown target "
+                                      f"{alternative['target']!r} (targets.json has {sorted(targets)})")
+            stack.extend(v for k, v in node.items() if k not in ("x-targets", "default", "examples", "const", "enum"))
 
 
 def bundle_schemas(schema_dir: Path) -> dict[str, Any]:

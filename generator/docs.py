@@ -11,8 +11,10 @@ import json
 import re
 from typing import Any
 
+from sat_config.targets import unsupported_message
+
 from .bundle import BundleError
-from .editor import resolve, schema_nodes, unsupported_message
+from .editor import resolve, schema_nodes, target_titles
 
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 # Headings of the fixed sections; their anchors contain '-' so they never clash with a schema's anchor.
@@ -201,7 +203,7 @@ def reference_context(bundle: dict[str, Any], header: str) -> dict[str, Any]:
             unsupported[owner].append({
                 "section": owner, "anchor": anchor(owner), "where": where,
                 "tag": _code(tag["const"]) if isinstance(tag, dict) and "const" in tag else "—",
-                "message": _cell(unsupported_message(node["x-unsupported"])),
+                "message": _cell(unsupported_message(node["x-unsupported"], titles=target_titles(bundle))),
                 "reason": _cell(node["x-unsupported"]["reason"]),
             })
 

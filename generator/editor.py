@@ -21,6 +21,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from sat_config.targets import unsupported_message
+
 from .bundle import BundleError
 
 # Where JSON Schema keywords hold subschemas (everything else is data or an annotation).
@@ -28,11 +30,6 @@ _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
 _SCHEMA_LISTS = ("oneOf", "anyOf", "allOf", "prefixItems")
 _SCHEMA_SINGLE = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
                   "unevaluatedProperties", "unevaluatedItems")
-
-
-def unsupported_message(spec: dict[str, Any]) -> str:
-    """The text of an ``unsupported`` problem (shared by the validator and the editor's deprecation warning)."""
-    return f"{spec['what']} cannot be built with the installed stable-audio-tools: {spec['reason']}"
 
 
 def schema_nodes(node: Any, where: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -98,9 +95,13 @@ def _tag_descriptions(bundle: dict[str, Any], node: dict[str, Any]) -> None:
             tag["markdownDescription"] = f"{lead}\n\n`{tag['const']}`: {what}".strip()
 
 
-def _deprecation(node: dict[str, Any]) -> None:
+def target_titles(bundle: dict[str, Any]) -> dict[str, str]:
+    return {name: target["title"] for name, target in bundle["x-targets"]["targets"].items()}
+
+
+def _deprecation(node: dict[str, Any], titles: dict[str, str]) -> None:
     """Warn where the validator blames an unsupported type: on ``type`` when the object has one, else on it."""
-    message = unsupported_message(node["x-unsupported"])
+    message = unsupported_message(node["x-unsupported"], titles=titles)
     tag = node.get("properties", {}).get("type")
     if isinstance(tag, dict) and "$ref" not in tag:
         tag.setdefault("deprecationMessage", message)
@@ -123,7 +124,7 @@ def enrich(bundle: dict[str, Any]) -> dict[str, Any]:
         if "x-unsupported" in node:
             if not isinstance(node["x-unsupported"], dict) or not {"what", "reason"} <= node["x-unsupported"].keys():
                 raise BundleError(f"{pointer}: x-unsupported needs 'what' and 'reason'")
-            _deprecation(node)
+            _deprecation(node, target_titles(out))
         if isinstance(node.get("oneOf"), list) and isinstance(node.get("discriminator"), dict):
             _tag_descriptions(out, node)
     for _, node in nodes:

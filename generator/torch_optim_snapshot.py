@@ -59,8 +59,27 @@ REASONS = {
     "ChainedScheduler": "its first argument is a list of schedulers, where stable-audio-tools passes the optimizer",
     "ReduceLROnPlateau": "it needs the monitored metric at every step, and stable-audio-tools neither steps it "
     "with one nor gives Lightning a `monitor`",
-    "InverseLR": "stable-audio-tools 0.0.19 passes `verbose` positionally to LRScheduler.__init__, which torch "
-    "{torch} no longer accepts (fixed upstream after 0.0.19)",
+    "InverseLR": "the 0.0.19 wheel passes `verbose` positionally to LRScheduler.__init__, which torch 2.7 and "
+    "newer no longer accept (fixed on upstream main)",
+    "FusedAdam": "stable-audio-tools imports it from deepspeed (training/utils.py), which it does not declare as a "
+    "dependency: without deepspeed, configure_optimizers fails (ModuleNotFoundError: No module named 'deepspeed')",
+}
+
+# When a class that cannot work here does work: ``x-unsupported.when`` alternatives (schemas/targets.json names
+# the targets). A class not listed fails on every target.
+WHEN: dict[str, list[dict[str, str]]] = {
+    "InverseLR": [{"target": "sat-0.0.19", "torch": ">=2.7"}],
+    "FusedAdam": [{"missing": "deepspeed"}],
+}
+
+# Parameters that exist on some targets only: ``x-unsupported`` on the parameter, with the targets lacking it.
+PARAMETER_WHEN: dict[tuple[str, str], dict[str, Any]] = {
+    ("InverseLR", "verbose"): {
+        "what": "InverseLR's `verbose` argument",
+        "reason": "upstream main's InverseLR takes no `verbose` (training/utils.py at 50049e3; TypeError: "
+        "unexpected keyword argument 'verbose')",
+        "when": [{"target": "sat-main"}],
+    },
 }
 
 # Descriptions for parameters some docstrings leave out.
@@ -478,12 +497,15 @@ def _class_spec(cls: Any, name: str, kind: str, module_name: str) -> dict[str, A
         else:
             required.append(param.name)
         properties[param.name] = prop
+    for (cls_name, pname), unsupported in PARAMETER_WHEN.items():
+        if cls_name == name and pname in properties:
+            properties[pname]["x-unsupported"] = unsupported
     spec: dict[str, Any] = {"properties": properties, "required": required, "rules": list(RULES.get(name, []))}
     trial = _try_optimizer if kind == "optimizer" else _try_scheduler
     bases = [dict(b) for b in PROBE_BASES.get(name, [{}])]
     error = None if not_json else trial(cls, bases[0])
     if not_json or error is not None:
-        reason = REASONS.get(name, "").format(torch=_torch_version()) or None
+        reason = REASONS.get(name) or None
         if not_json:
             what = ", ".join(f"`{p}`" for p in not_json)
             reason = reason or f"it needs {what}, which must be Python objects (callables, schedulers) " \
@@ -546,6 +568,8 @@ def _defs_for(prefix: str, name: str, summary: str, tag_description: str, config
     if "unsupported" in spec:
         what = "optimizer" if prefix == "Optim" else "LR scheduler"
         branch["x-unsupported"] = {"what": f"{what} {name!r}", "reason": spec["unsupported"]}
+        if name in WHEN:
+            branch["x-unsupported"]["when"] = WHEN[name]
     return {f"{prefix}{name}": branch, f"{prefix}{name}Config": config}
 
 
@@ -586,7 +610,7 @@ def build() -> dict[str, Any]:
         defs.update(_defs_for(
             "Optim", "FusedAdam", FUSED_ADAM["description"], "Optimizer class: deepspeed.ops.adam.FusedAdam",
             "Keyword arguments of deepspeed's FusedAdam (the model parameters are passed by stable-audio-tools).",
-            {"properties": FUSED_ADAM["properties"], "required": [], "rules": []}))
+            {"properties": FUSED_ADAM["properties"], "required": [], "rules": [], "unsupported": REASONS["FusedAdam"]}))
         scheduler_names = []
         for name, cls in [*scheduler_classes(), ("InverseLR", InverseLR)]:
             module = "stable_audio_tools.training.utils" if cls is InverseLR else "torch.optim.lr_scheduler"

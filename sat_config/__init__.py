@@ -6,21 +6,24 @@ Importing this package and validating configs never imports torch; only building
 from .api import (
     create_model_from_config,
     create_model_from_config_path,
+    judging,
     problems_in,
     validate_config,
 )
-from .errors import ConfigError, FactoryUnavailableError, Problem, TrainingProblemsWarning
+from .errors import ConfigError, ConfigWarning, FactoryUnavailableError, Problem, TrainingProblemsWarning
 from .factories import register_model_factory, unregister_model_factory
 from .loader import LoadError, load_config_file
 
 __all__ = [
     "ConfigError",
+    "ConfigWarning",
     "FactoryUnavailableError",
     "LoadError",
     "Problem",
     "TrainingProblemsWarning",
     "create_model_from_config",
     "create_model_from_config_path",
+    "judging",
     "load_config_file",
     "problems_in",
     "register_model_factory",

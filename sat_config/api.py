@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import copy
+import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, MissingModelTypeError, Problem, TrainingProblemsWarning, UnknownModelTypeError
+from .errors import (
+    ConfigError,
+    ConfigWarning,
+    MissingModelTypeError,
+    Problem,
+    TrainingProblemsWarning,
+    UnknownModelTypeError,
+)
 from .factories import resolve_factory
 from .loader import Document, read_document
-from .validation import find_problems
+from .validation import Judging, UnknownTypes, find_problems
+
+ENV_VAR = "SAT_CONFIG_EXTENSIONS"  # extension files, separated by os.pathsep
 
 DISCRIMINATOR = "model_type"
 
@@ -23,13 +35,49 @@ def to_plain(config: Any) -> Any:
     return copy.deepcopy(config)
 
 
-def problems_in(config: Any) -> list[Problem]:
-    """Every problem in ``config`` (a dict or a generated typed object); empty when it is valid."""
-    return find_problems(to_plain(config))
+def judging(target: str | None = None, torch: str | None = None, unknown_types: UnknownTypes = "error",
+            extensions: Sequence[str | Path] = ()) -> Judging:
+    """What to judge configs against: ``target`` (a name from ``sat_config.targets.targets()``; default: the
+    installed stable-audio-tools, detected without importing it, else ``sat-0.0.19``), the ``torch`` version that
+    will run them (default: the installed one, else unknown), the open world (``unknown_types="warn"``: unknown
+    types and keys that are no plausible typo become ``unchecked`` warnings) and schema extension files (beside
+    those named by ``SAT_CONFIG_EXTENSIONS`` and installed packages' ``sat_config.extensions`` entry points).
+    Raises TargetError for an unknown target or unparsable version, ExtensionError for a broken extension."""
+    from .targets import environment
+
+    if unknown_types not in ("error", "warn"):
+        raise ValueError(f"unknown_types must be 'error' or 'warn', not {unknown_types!r}")
+    schema, used = assembled_schema(tuple(map(str, extensions)), os.environ.get(ENV_VAR, ""))
+    return Judging(environment(target, torch), unknown_types, schema, used)
+
+
+@cache
+def assembled_schema(paths: tuple[str, ...], env_value: str) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+    """The bundled schema merged with every extension in use (None when there is none), and a line describing
+    each extension (cached per process: the entry-point scan and the merge run once)."""
+    from .extensions import discover, merge
+    from .schema_source import bundled_schema
+
+    extensions = discover(paths, {ENV_VAR: env_value})
+    if not extensions:
+        return None, ()
+    return merge(bundled_schema(), extensions), tuple(ext.describe() for ext in extensions)
+
+
+def problems_in(config: Any, *, judge: Judging | None = None, **options: Any) -> list[Problem]:
+    """Every problem in ``config`` (a dict or a generated typed object), errors and warnings (``.severity``);
+    empty when it is valid without warnings. ``options`` are those of ``judging`` (or pass ``judge``)."""
+    return find_problems(to_plain(config), judging=judge or (judging(**options) if options else None))
+
+
+def errors_only(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.is_error]
 
 
 def raise_for_problems(problems: list[Problem], config: Any, source: str | None = None) -> None:
-    """Raise the exception upstream would raise first, carrying every problem; no-op when there are none."""
+    """Raise the exception upstream would raise first, carrying every error; no-op when there are none
+    (warnings never raise)."""
+    problems = errors_only(problems)
     if not problems:
         return
     for problem in problems:
@@ -40,11 +88,19 @@ def raise_for_problems(problems: list[Problem], config: Any, source: str | None 
     raise ConfigError(problems, source)
 
 
-def validate_config(config: Any) -> dict[str, Any]:
-    """Check ``config``; return a plain copy when valid, else raise ConfigError (see ``raise_for_problems``)."""
+def validate_config(config: Any, *, judge: Judging | None = None, **options: Any) -> dict[str, Any]:
+    """Check ``config``; return a plain copy when it has no errors, else raise ConfigError (see
+    ``raise_for_problems``). Warnings are issued as ``ConfigWarning``. ``options``: see ``judging``."""
     plain = to_plain(config)
-    raise_for_problems(find_problems(plain), plain)
+    problems = find_problems(plain, judging=judge or (judging(**options) if options else None))
+    raise_for_problems(problems, plain)
+    _warn([p for p in problems if not p.is_error])
     return plain  # type: ignore[no-any-return]
+
+
+def _warn(problems: list[Problem], source: str | None = None) -> None:
+    if problems:
+        warnings.warn(ConfigWarning(problems, source), stacklevel=3)
 
 
 def model_problems(problems: list[Problem]) -> list[Problem]:
@@ -52,30 +108,33 @@ def model_problems(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.parts[:1] != ("training",)]
 
 
-def create_model_from_config(model_config: Any) -> Any:
+def create_model_from_config(model_config: Any, *, judge: Judging | None = None, **options: Any) -> Any:
     """Validate, then build with upstream's constructor for ``model_type``: same argument and result as
     ``stable_audio_tools.models.factory.create_model_from_config``. Upstream gets a copy of the user's values
     (upstream mutates some dicts in place) with ``$schema`` removed, and no injected defaults. Problems in
     ``training`` do not stop the build (upstream's model builders never read it): they are issued as a
-    ``TrainingProblemsWarning``, and ``validate_config`` raises for them."""
+    ``TrainingProblemsWarning``, and ``validate_config`` raises for them. Warnings (environment-dependent
+    breakage this environment cannot decide, open-world ``unchecked`` types, downstream-only rule failures) never
+    stop the build: they are issued as ``ConfigWarning``. ``options``: see ``judging``."""
     plain = to_plain(model_config)
-    return _build(plain, find_problems(plain))
+    return _build(plain, find_problems(plain, judging=judge or (judging(**options) if options else None)))
 
 
 def _build(plain: Any, problems: list[Problem], source: str | None = None) -> Any:
     raise_for_problems(model_problems(problems), plain, source)
-    ignored = [p for p in problems if p.parts[:1] == ("training",)]
+    ignored = [p for p in errors_only(problems) if p.parts[:1] == ("training",)]
     if ignored:
         warnings.warn(TrainingProblemsWarning(ignored, source), stacklevel=3)
+    _warn([p for p in problems if not p.is_error], source)
     plain.pop("$schema", None)
     return resolve_factory(plain[DISCRIMINATOR])(plain)
 
 
-def problems_in_document(doc: Document) -> list[Problem]:
+def problems_in_document(doc: Document, judge: Judging | None = None) -> list[Problem]:
     """Every problem in a loaded file (parse problems, then validation), located and in source order."""
     problems = list(doc.problems)
     if doc.parsed:
-        problems += find_problems(doc.data)
+        problems += find_problems(doc.data, judging=judge)
     located = []
     for problem in problems:
         position = doc.locate(problem.parts) if problem.line is None and doc.parsed else None
@@ -84,8 +143,10 @@ def problems_in_document(doc: Document) -> list[Problem]:
     return located
 
 
-def create_model_from_config_path(model_config_path: str | Path) -> Any:
+def create_model_from_config_path(model_config_path: str | Path, *, judge: Judging | None = None,
+                                  **options: Any) -> Any:
     """``create_model_from_config`` on a JSON (or YAML) file; problems carry line and column.
     Raises LoadError (an OSError) when the file cannot be read."""
     doc = read_document(Path(model_config_path))
-    return _build(doc.data, problems_in_document(doc), doc.source)
+    return _build(doc.data, problems_in_document(doc, judge or (judging(**options) if options else None)),
+                  doc.source)

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
-# The kinds of problem, from the CLI's JSON contract.
-KINDS = (
-    "parse",
+# The kinds of problem, from the CLI's JSON contract (README: "Kinds").
+Kind = Literal[
+    "parse",  # the file is not JSON/YAML, or holds a value no config can (NaN, a 5,000-digit integer, ...)
     "type",
     "required",
     "unknown_key",
     "unknown_tag",
     "enum",
     "range",
-    "cross_field",
-    "unsupported",
-)
+    "cross_field",  # a rule across several keys
+    "unsupported",  # valid JSON that the target's stable-audio-tools cannot build
+    "unchecked",  # open world: a type or key sat-config does not know, left unchecked (a warning)
+    "internal",  # a rule of sat-config itself raised: a bug to report, never a silent pass
+]
+KINDS: tuple[str, ...] = get_args(Kind)
+Severity = Literal["error", "warning"]
 
 
 def json_path(parts: Iterable[Any]) -> str:
@@ -42,13 +46,18 @@ class Problem:
     """One thing wrong with a config: where (``path``), what (``kind``, ``message``), and a likely fix."""
 
     path: str
-    kind: str
+    kind: Kind
     message: str
     suggestion: str | None = None
     parts: tuple[Any, ...] = ()
     line: int | None = None
     column: int | None = None
     doc: str | None = None  # the reference section that documents the key: "docs/reference.md#<anchor>"
+    severity: Severity = "error"  # a warning never makes a config invalid (unless the user asks: --strict)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -61,7 +70,8 @@ class Problem:
             where = f"{source}:{self.line}:{self.column}: " if self.line is not None else f"{source}: "
         hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
         doc = f" see {self.doc}" if self.doc else ""
-        return f"{where}{self.path}: {self.message}{hint} [{self.kind}]{doc}"
+        level = "warning: " if self.severity == "warning" else ""
+        return f"{where}{level}{self.path}: {self.message}{hint} [{self.kind}]{doc}"
 
 
 class ConfigError(ValueError):
@@ -98,6 +108,18 @@ class UnknownModelTypeError(ConfigError, NotImplementedError):
 
 class FactoryUnavailableError(NotImplementedError):
     """The installed packages provide no constructor for a valid ``model_type``."""
+
+
+class ConfigWarning(UserWarning):
+    """A config has warnings: nothing that stops it on the judged environment, but something to know (a failure
+    this environment cannot decide, types left unchecked, a problem only a downstream use meets)."""
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        self.warnings = list(problems)
+        count = len(self.warnings)
+        lines = "\n".join("  " + p.render(source) for p in self.warnings)
+        super().__init__(f"{count} warning{'s' if count != 1 else ''} in "
+                         f"{'the config' if source is None else source}:\n{lines}")
 
 
 class TrainingProblemsWarning(UserWarning):

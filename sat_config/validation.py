@@ -1,98 +1,135 @@
-"""Validate a config against the bundled schema with ``jsonschema``, and turn errors into ``Problem``s.
+"""Validate a config against the schema with ``jsonschema``, and turn errors into ``Problem``s.
 
-The Draft 2020-12 validator is extended with four keywords, each implemented once here:
+The Draft 2020-12 validator is extended with these keywords, each implemented once here:
 
 - ``oneOf`` next to ``discriminator``: dispatch on the tag and report only the matching branch's errors
-  (an unknown tag is reported with the valid tags and a did-you-mean);
+  (an unknown tag is reported with the valid tags and a did-you-mean; in the open world a tag that is no
+  plausible typo is an ``unchecked`` warning and its object is skipped);
 - ``anyOf``: when only one branch can apply to the instance's JSON type (``X`` or ``null``), report its errors;
-- ``additionalProperties: false``: one error per unknown key, each with a did-you-mean;
-- ``x-unsupported`` / ``x-rules``: types upstream cannot build, and cross-field rules compiled into
-  ``sat_config.generated.rules`` by the generator.
+- ``additionalProperties: false``: one error per unknown key, each with a did-you-mean (open world: likewise);
+- ``x-unsupported``: types or keys a target cannot build; a ``when`` condition makes it depend on the
+  environment (``sat_config.targets``): an error where it holds, a warning where the environment cannot tell;
+- ``x-rules``: cross-field rules (``sat_config.rules``).
 
-Valid configs are confirmed by a compiled jsonschema-rs validator over the same schema (fast); only configs
-with problems pay for the detailed python-jsonschema pass.
+Valid configs are confirmed by a compiled jsonschema-rs validator of the config's model type (fast, and compiled
+only for what the file needs); only configs with problems pay for the detailed python-jsonschema pass.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterator
 from contextvars import ContextVar
-from functools import cache, lru_cache
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # python-jsonschema is imported only when a config has problems
     from jsonschema.exceptions import ValidationError
 
-from .errors import Problem, json_path
+    from .targets import Environment
+
+from .errors import Kind, Problem, Severity, json_path
 from .reference import doc_link
+from .schema_source import load_bundled_schema
+from .schemawalk import BUNDLE_URI, SchemaWalker, json_type
+from .suggest import closest
+
+__all__ = ["Judging", "closest", "find_problems", "json_type", "load_bundled_schema", "validator"]
+
+UnknownTypes = Literal["error", "warn"]
 
 _RANGE = {
     "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
     "minLength", "maxLength", "multipleOf", "minProperties", "maxProperties",
 }
-_KINDS = {"type": "type", "required": "required", "enum": "enum", "const": "enum"}
-_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
+_KINDS: dict[str, Kind] = {"type": "type", "required": "required", "enum": "enum", "const": "enum"}
 
 
-def json_type(value: Any) -> str:
-    """The JSON name of a Python value's type."""
-    return "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
+@dataclass(frozen=True)
+class Judging:
+    """What a config is judged against: the environment (target, torch), the open or closed world, and the
+    schema (the bundled one, or one assembled with extensions)."""
+
+    env: Environment
+    unknown_types: UnknownTypes = "error"
+    schema: dict[str, Any] | None = field(default=None, compare=False)
+    extensions: tuple[str, ...] = ()  # one line per extension merged into ``schema``
+
+    @property
+    def engine(self) -> Engine:
+        return engine(self.schema)
 
 
-def closest(word: Any, candidates: Any) -> str | None:
-    """The candidate closest to ``word`` (a likely typo), or None."""
-    if not isinstance(word, str) or not word:
-        return None
-    names = [c for c in candidates if isinstance(c, str)]
-    folded = [c for c in names if c.casefold() == word.casefold()]
-    if folded:
-        return folded[0]
-    matches = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
-    if matches:
-        return matches[0]
-    prefixed = [c for c in names if c.startswith(word)] if len(word) >= 2 else []
-    return prefixed[0] if len(prefixed) == 1 else None
+def default_judging() -> Judging:
+    from .targets import detected
+
+    return Judging(detected())
 
 
-def _error(message: str, kind: str, path: tuple[Any, ...] = (), suggestion: str | None = None) -> ValidationError:
+@dataclass
+class _Run:
+    judging: Judging
+    engine: Engine
+    prune: Any = None  # the config (known invalid): tagged components below it are confirmed by the fast engine
+
+
+_RUN: ContextVar[_Run | None] = ContextVar("sat_config_run", default=None)
+
+
+def _current() -> _Run:
+    run = _RUN.get()
+    if run is None:  # the keywords were called outside find_problems (e.g. a test's own iter_errors)
+        judging = default_judging()
+        run = _Run(judging, judging.engine)
+    return run
+
+
+def _error(message: str, kind: Kind, path: tuple[Any, ...] = (), suggestion: str | None = None,
+           severity: Severity = "error") -> ValidationError:
     from jsonschema.exceptions import ValidationError
 
     err = ValidationError(message, path=path)
     err.sat_kind = kind  # type: ignore[attr-defined]
     err.sat_suggestion = suggestion  # type: ignore[attr-defined]
+    err.sat_severity = severity  # type: ignore[attr-defined]
     return err
 
 
-def _resolve(validator: Any, subschema: Any) -> Any:
+def _unchecked(what: str, path: tuple[Any, ...]) -> ValidationError:
+    target = _current().judging.env.target.name
+    return _error(f"{what} is not known for target {target}; {'its settings were' if path else 'it was'} not "
+                  "checked", "unchecked", path, severity="warning")
+
+
+def _resolve(subschema: Any) -> Any:
+    engine = _current().engine
     while isinstance(subschema, dict) and "$ref" in subschema:
-        subschema = validator._resolver.lookup(subschema["$ref"]).contents
+        subschema = engine.lookup(subschema["$ref"])
     return subschema
 
 
 _TAG_TABLES: dict[int, tuple[Any, dict[Any, int]]] = {}
 
 
-def _tag_table(validator: Any, branches: list[Any], prop: str) -> dict[Any, int]:
+def _tag_table(branches: list[Any], prop: str) -> dict[Any, int]:
     """Map each branch's ``const`` tag to its index (cached per schema list)."""
     cached = _TAG_TABLES.get(id(branches))
     if cached is not None and cached[0] is branches:
         return cached[1]
     table: dict[Any, int] = {}
     for index, branch in enumerate(branches):
-        tag_schema = _resolve(validator, _resolve(validator, branch).get("properties", {}).get(prop, {}))
+        tag_schema = _resolve(_resolve(branch).get("properties", {}).get(prop, {}))
         if "const" in tag_schema:
             table[tag_schema["const"]] = index
     _TAG_TABLES[id(branches)] = (branches, table)
     return table
 
 
-def _branch_keys(validator: Any, branches: list[Any]) -> set[str]:
+def _branch_keys(branches: list[Any]) -> set[str]:
     """Every property name some branch of a tagged union declares."""
-    return {key for branch in branches for key in _resolve(validator, branch).get("properties", {})}
+    return {key for branch in branches for key in _resolve(branch).get("properties", {})}
 
 
 def _one_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
@@ -105,10 +142,10 @@ def _one_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str
             yield _error(f"expected object, got {json_type(instance)} {_short(instance)}", "type")
         return
     prop = discriminator["propertyName"]
-    table = _tag_table(validator, branches, prop)
+    table = _tag_table(branches, prop)
     if prop not in instance:
         yield _error(f"required key {prop!r} is missing (one of: {_listing(table)})", "required", (prop,))
-        known = _branch_keys(validator, branches)
+        known = _branch_keys(branches)
         for key in instance:  # a misspelt tag key is the likely cause: say so where it is
             if key not in known and closest(key, [prop]) == prop:
                 yield _error(f"unknown key {key!r}", "unknown_key", (key,), prop)
@@ -116,11 +153,14 @@ def _one_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str
     tag = instance[prop]
     index = table.get(tag) if isinstance(tag, (str, int)) and not isinstance(tag, bool) else None
     if index is None:
-        yield _error(
-            f"unknown {prop} {tag!r}; valid values: {_listing(table)}", "unknown_tag", (prop,), closest(tag, table)
-        )
+        suggestion = closest(tag, table)
+        if suggestion is None and _current().judging.unknown_types == "warn":
+            yield _unchecked(f"{prop} {tag!r}", (prop,))
+            return
+        yield _error(f"unknown {prop} {tag!r}; valid values: {_listing(table)}", "unknown_tag", (prop,), suggestion)
         return
-    if _PRUNE.get() and instance is not _PRUNE.get() and _branch_valid_fast(branches[index], instance):
+    run = _current()
+    if run.prune is not None and instance is not run.prune and run.engine.branch_valid(branches[index], instance):
         return  # the compiled engine confirms this whole component is valid: nothing to report inside
     yield from validator.descend(instance, branches[index], schema_path=index)
 
@@ -160,10 +200,15 @@ def _additional_properties(
         return
     known = schema.get("properties", {})
     patterns = schema.get("patternProperties", {})
+    open_world = _current().judging.unknown_types == "warn"
     for key in instance:
         if key in known or any(_compiled(p).search(key) for p in patterns):
             continue
-        yield _error(f"unknown key {key!r}", "unknown_key", (key,), closest(key, known))
+        suggestion = closest(key, known)
+        if suggestion is None and open_world:
+            yield _unchecked(f"key {key!r}", (key,))
+        else:
+            yield _error(f"unknown key {key!r}", "unknown_key", (key,), suggestion)
 
 
 @cache
@@ -172,11 +217,17 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 def _unsupported(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
-    if not validator.is_type(instance, "object"):
+    if "properties" in schema and not validator.is_type(instance, "object"):
+        return  # on a tagged type: a non-object is reported by "type"
+    from .targets import unsupported_message, verdict
+
+    env = _current().judging.env
+    holds = verdict(value.get("when"), env)
+    if holds is False:
         return
-    path = ("type",) if "type" in instance else ()
-    yield _error(f"{value['what']} cannot be built with the installed stable-audio-tools: {value['reason']}",
-                 "unsupported", path)
+    path = ("type",) if isinstance(instance, dict) and "type" in instance else ()
+    yield _error(unsupported_message(value, holds, env), "unsupported", path,
+                 severity="error" if holds else "warning")
 
 
 _SKIPPED = (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError, OverflowError)
@@ -209,19 +260,10 @@ def _builtin(keyword: str) -> Any:
     return Draft202012Validator.VALIDATORS[keyword]
 
 
-def load_bundled_schema() -> dict[str, Any]:
-    """The single-document schema emitted by ``make gen``."""
-    text = resources.files("sat_config.generated").joinpath("schema.json").read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@lru_cache(maxsize=1)
-def validator() -> Any:
-    """The one cached validator over the bundled schema."""
+@cache
+def _validator_class() -> Any:
+    """Draft 2020-12 with sat-config's keywords and strict integers."""
     from jsonschema import Draft202012Validator, validators
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT202012
 
     keywords = {
         "oneOf": _one_of,
@@ -235,11 +277,169 @@ def validator() -> Any:
     checker = Draft202012Validator.TYPE_CHECKER.redefine(
         "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
     )
-    sat_validator = validators.extend(Draft202012Validator, keywords, type_checker=checker)
-    schema = load_bundled_schema()
-    resource = Resource.from_contents(schema, default_specification=DRAFT202012)
-    registry: Registry[Any] = Registry().with_resource(_BUNDLE_URI, resource)
-    return sat_validator(schema, registry=registry)
+    return validators.extend(Draft202012Validator, keywords, type_checker=checker)
+
+
+class _RsUnsupported:
+    """``x-unsupported`` for jsonschema-rs: fails wherever the python keyword would report an error or a warning
+    (a warning needs the detailed pass to be reported)."""
+
+    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+        del schema_path
+        self.when = value.get("when")
+        self.on_object = "properties" in parent_schema
+
+    def validate(self, instance: Any) -> None:
+        if self.on_object and not isinstance(instance, dict):
+            return
+        from .targets import verdict
+
+        if verdict(self.when, _current().judging.env) is not False:
+            raise ValueError("unsupported")
+
+
+class _RsStrictInt:
+    """Where the schema wants an integer, a float such as 2.0 is invalid (as in the python-jsonschema pass)."""
+
+    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+        del parent_schema, value, schema_path
+
+    def validate(self, instance: Any) -> None:
+        if isinstance(instance, float):
+            raise ValueError("integer written as a float")
+
+
+class _RsRules:
+    """``x-rules`` for jsonschema-rs: the same compiled checks as the python-jsonschema keyword."""
+
+    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
+        del parent_schema, schema_path
+        self.rules = value
+
+    def validate(self, instance: Any) -> None:
+        for _ in rule_failures(self.rules, instance):
+            raise ValueError("cross-field rule failed")
+
+
+_STRICT_INT = "x-strict-integer"
+_RS_KEYWORDS: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules, _STRICT_INT: _RsStrictInt}
+_DATA = ("enum", "const", "default", "examples", "defaultSnippets", "x-targets")
+
+
+def _mark_integers(node: Any, in_place: bool) -> Any:
+    """The schema with the strict-integer keyword beside every ``"type"`` that allows integers (and not numbers
+    in general): changed in place, or a marked copy."""
+    if isinstance(node, list):
+        items = [_mark_integers(item, in_place) for item in node]
+        return node if in_place else items
+    if not isinstance(node, dict):
+        return node
+    out = node if in_place else {}
+    for key, value in node.items():
+        out[key] = value if key in _DATA else _mark_integers(value, in_place)
+    types = node.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "integer" in types and "number" not in types:
+        out[_STRICT_INT] = True
+    return out
+
+
+class Engine:
+    """The two validators over one schema document: python-jsonschema (problems) and jsonschema-rs (a fast
+    yes for valid configs, compiled per model type on first use)."""
+
+    def __init__(self, schema: dict[str, Any], private: bool = False) -> None:
+        self.schema: dict[str, Any] = _mark_integers(schema, in_place=private)
+        self._branches: dict[str, Any] = {}
+
+    def lookup(self, ref: str) -> Any:
+        """The schema object an internal ``$ref`` names (``#`` or ``#/$defs/<name>``, as the bundler writes them;
+        anything else through the referencing library)."""
+        if ref == "#":
+            return self.schema
+        name = ref.removeprefix("#/$defs/")
+        if name != ref and "/" not in name and name in self.schema.get("$defs", {}):
+            return self.schema["$defs"][name]
+        return self.walker.lookup(ref)
+
+    @cached_property
+    def walker(self) -> SchemaWalker:
+        return SchemaWalker(self.schema)
+
+    @cached_property
+    def py(self) -> Any:
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        resource = Resource.from_contents(self.schema, default_specification=DRAFT202012)
+        registry: Registry[Any] = Registry().with_resource(BUNDLE_URI, resource)
+        return _validator_class()(self.schema, registry=registry)
+
+    @cached_property
+    def _registry(self) -> Any:
+        import jsonschema_rs
+
+        return jsonschema_rs.Registry([(BUNDLE_URI, self.schema)])
+
+    def _compiled(self, ref: str) -> Any:
+        compiled = self._branches.get(ref)
+        if compiled is None:
+            import jsonschema_rs
+
+            compiled = self._branches[ref] = jsonschema_rs.validator_for(
+                {"$ref": BUNDLE_URI + ref}, registry=self._registry, keywords=_RS_KEYWORDS, offline=True)
+        return compiled
+
+    def branch_valid(self, branch: Any, instance: Any) -> bool:
+        """The compiled engine's verdict on a tagged component (a ``{"$ref": "#/$defs/..."}`` branch)."""
+        ref = branch.get("$ref") if isinstance(branch, dict) and len(branch) == 1 else None
+        return isinstance(ref, str) and ref.startswith("#/$defs/") and self._compiled(ref).is_valid(instance)
+
+    def is_valid(self, config: Any) -> bool:
+        """The compiled engine's verdict on a whole config: its model type's branch, compiled on first use."""
+        discriminator = self.schema.get("discriminator")
+        if not isinstance(config, dict) or not discriminator:
+            return bool(self._compiled("#").is_valid(config))
+        branches = self.schema["oneOf"]
+        token = _RUN.set(_RUN.get() or _Run(default_judging(), self))
+        try:
+            index = _tag_table(branches, discriminator["propertyName"]).get(config.get(
+                discriminator["propertyName"])) if _hashable(config.get(discriminator["propertyName"])) else None
+            return index is not None and self.branch_valid(branches[index], config)
+        finally:
+            _RUN.reset(token)
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
+_ENGINES: dict[int, tuple[dict[str, Any], Engine]] = {}
+
+
+def engine(schema: dict[str, Any] | None = None) -> Engine:
+    """The engine over ``schema`` (an assembled schema, kept alive here), or over the bundled schema."""
+    if schema is None:
+        return _bundled_engine()
+    cached = _ENGINES.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _ENGINES[id(schema)] = (schema, Engine(schema))
+    return cached[1]
+
+
+@cache
+def _bundled_engine() -> Engine:
+    return Engine(load_bundled_schema(), private=True)
+
+
+def validator() -> Any:
+    """The python-jsonschema validator over the bundled schema."""
+    return _bundled_engine().py
+
+
+def fast_validator() -> Engine:
+    """The compiled engine over the bundled schema (``.is_valid(config)``)."""
+    return _bundled_engine()
 
 
 def _message(error: ValidationError) -> tuple[str, tuple[Any, ...]]:
@@ -284,10 +484,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _kind(error: ValidationError) -> str:
-    kind = getattr(error, "sat_kind", None)
+def _kind(error: ValidationError) -> Kind:
+    kind: Kind | None = getattr(error, "sat_kind", None)
     if kind:
-        return str(kind)
+        return kind
     if error.validator in _RANGE:
         return "range"
     return _KINDS.get(str(error.validator), "type")
@@ -300,115 +500,22 @@ def _suggestion(error: ValidationError) -> str | None:
     return suggestion
 
 
-class _RsUnsupported:
-    """``x-unsupported`` for jsonschema-rs: reaching the schema object with an object instance is invalid."""
-
-    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
-        del parent_schema, value, schema_path
-
-    def validate(self, instance: Any) -> None:
-        if isinstance(instance, dict):
-            raise ValueError("unsupported")
-
-
-class _RsRules:
-    """``x-rules`` for jsonschema-rs: the same compiled checks as the python-jsonschema keyword."""
-
-    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
-        del parent_schema, schema_path
-        self.rules = value
-
-    def validate(self, instance: Any) -> None:
-        for _ in rule_failures(self.rules, instance):
-            raise ValueError("cross-field rule failed")
-
-
-@lru_cache(maxsize=1)
-def fast_validator() -> Any:
-    """A compiled (jsonschema-rs) validator over the same bundled schema and custom keywords, used only to
-    confirm that a config is valid; every rejected config is re-checked by python-jsonschema for its problems."""
-    import jsonschema_rs
-
-    return jsonschema_rs.validator_for(_marked_schema(), keywords=_RS_KEYWORDS, offline=True)
-
-
-@cache
-def _marked_schema() -> dict[str, Any]:
-    return _mark_integers(load_bundled_schema())  # type: ignore[no-any-return]
-
-
-_STRICT_INT = "x-strict-integer"
-
-
-class _RsStrictInt:
-    """Where the schema wants an integer, a float such as 2.0 is invalid (as in the python-jsonschema pass)."""
-
-    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
-        del parent_schema, value, schema_path
-
-    def validate(self, instance: Any) -> None:
-        if isinstance(instance, float):
-            raise ValueError("integer written as a float")
-
-
-_RS_KEYWORDS: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules, _STRICT_INT: _RsStrictInt}
-
-
-def _mark_integers(node: Any) -> Any:
-    """A copy of the schema with the strict-integer keyword beside every ``"type"`` that allows integers
-    (and not numbers in general)."""
-    if isinstance(node, list):
-        return [_mark_integers(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: (v if k in ("enum", "const", "default", "examples") else _mark_integers(v)) for k, v in node.items()}
-    types = node.get("type")
-    types = types if isinstance(types, list) else [types]
-    if "integer" in types and "number" not in types:
-        out[_STRICT_INT] = True
-    return out
-
-
-# During a fast find_problems, the config (already known invalid): components below it are checked by the
-# compiled engine first, and only invalid ones are walked by python-jsonschema.
-_PRUNE: ContextVar[Any] = ContextVar("sat_config_prune", default=None)
-
-
-_BUNDLE_URI = "urn:sat-config:schema"
-
-
-@cache
-def _rs_registry() -> Any:
-    import jsonschema_rs
-
-    return jsonschema_rs.Registry([(_BUNDLE_URI, _marked_schema())])
-
-
-@cache
-def _branch_validator(ref: str) -> Any:
-    import jsonschema_rs
-
-    schema = {"$ref": _BUNDLE_URI + ref}
-    return jsonschema_rs.validator_for(schema, registry=_rs_registry(), keywords=_RS_KEYWORDS, offline=True)
-
-
-def _branch_valid_fast(branch: Any, instance: Any) -> bool:
-    ref = branch.get("$ref") if isinstance(branch, dict) and len(branch) == 1 else None
-    return isinstance(ref, str) and ref.startswith("#/$defs/") and _branch_validator(ref).is_valid(instance)
-
-
-def find_problems(config: Any, fast: bool = True) -> list[Problem]:
-    """Every problem in ``config`` (a plain JSON-like value), in schema order; empty when it is valid.
+def find_problems(config: Any, fast: bool = True, judging: Judging | None = None) -> list[Problem]:
+    """Every problem in ``config`` (a plain JSON-like value), errors and warnings, in schema order; empty when
+    it is valid without warnings.
 
     With ``fast`` a valid config is confirmed by the compiled validator alone (tests/test_fast_path.py proves
     the two engines agree); the detailed python-jsonschema pass runs only for configs with problems."""
-    if fast and fast_validator().is_valid(config):
-        return []
-    token = _PRUNE.set(config if fast and isinstance(config, dict) else None)
+    judging = judging or default_judging()
+    run = _Run(judging, judging.engine)
+    token = _RUN.set(run)
     try:
-        errors = list(validator().iter_errors(config))
+        if fast and run.engine.is_valid(config):
+            return []
+        run.prune = config if fast and isinstance(config, dict) else None
+        errors = list(run.engine.py.iter_errors(config))
     finally:
-        _PRUNE.reset(token)
+        _RUN.reset(token)
     problems: list[Problem] = []
     seen: set[tuple[str, str, str]] = set()
     for error in errors:
@@ -416,10 +523,20 @@ def find_problems(config: Any, fast: bool = True) -> list[Problem]:
             message, parts = error.message, tuple(error.absolute_path)
         else:
             message, parts = _message(error)
-        doc = doc_link(validator().schema, error.schema)
-        problem = Problem(json_path(parts), _kind(error), message, _suggestion(error), parts, doc=doc)
+        doc = doc_link(run.engine.schema, error.schema)
+        problem = Problem(json_path(parts), _kind(error), message, _suggestion(error), parts, doc=doc,
+                          severity=getattr(error, "sat_severity", "error"))
         key = (problem.path, problem.kind, problem.message)
         if key not in seen:
             seen.add(key)
             problems.append(problem)
-    return problems
+    return _one_problem_per_typo(problems)
+
+
+def _one_problem_per_typo(problems: list[Problem]) -> list[Problem]:
+    """A misspelt required key is one mistake: drop "required key 'd_model' is missing" where the same object
+    has an unknown key whose suggestion is 'd_model' (the typo's problem says so)."""
+    typos = {p.parts[:-1] + (p.suggestion,) for p in problems if p.kind == "unknown_key" and p.suggestion}
+    if not typos:
+        return problems
+    return [p for p in problems if not (p.kind == "required" and p.parts in typos)]

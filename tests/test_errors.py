@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REPO, load_json
+from support.files import REPO, load_json
 
 import sat_config
 from sat_config import ConfigError, LoadError
@@ -43,7 +43,7 @@ def test_unparsable_file_is_a_config_error_of_kind_parse(tmp_path):
 def test_problem_to_dict_is_the_json_contract():
     problem = sat_config.problems_in({"model_type": "lm", "sample_rate": 1, "sample_size": 1, "model": {},
                                       "smaple": 1})[-1]
-    assert set(problem.to_dict()) == {"path", "kind", "message", "suggestion", "line", "column", "doc"}
+    assert set(problem.to_dict()) == {"path", "kind", "message", "suggestion", "line", "column", "doc", "severity"}
     assert problem.to_dict()["doc"].startswith("docs/reference.md#")
 
 

@@ -1,0 +1,277 @@
+"""Targets: which stable-audio-tools code and which torch will run a config, detected without importing either.
+
+A target (``schemas/targets.json``, bundled as the schema's ``x-targets``) names a stable-audio-tools flavour; the
+environment pairs it with a torch version and says how each was learnt: ``chosen`` (``--target`` / ``--torch``),
+``detected`` (package metadata and a fingerprint in the installed source) or ``assumed`` / unknown.
+
+Facts that differ between environments are ``x-unsupported.when`` conditions on schema nodes: a list of
+alternatives, each a conjunction of clauses ``target`` (a target name), ``torch`` (a version specifier such as
+``>=2.7``) and ``missing`` (a distribution that must be absent). ``verdict`` decides one condition three-valued:
+True (it fails here: an error), False (it works here) or None (cannot tell here: a warning naming the condition).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+How = Literal["chosen", "detected", "assumed", "unknown"]
+
+
+class TargetError(ValueError):
+    """A target or torch version the user named does not exist or does not parse."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    title: str
+    distribution: str
+    version: str
+    fingerprint: Mapping[str, str]
+    description: str = ""
+    runtime_differences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What a config is judged against, and how each part of it was learnt."""
+
+    target: Target
+    target_how: How
+    torch: str | None = None
+    torch_how: How = "unknown"
+    note: str | None = None  # why detection fell back, e.g. an installed version no target describes
+
+    @property
+    def installed(self) -> bool:
+        """The target's own code is installed here, so optional packages beside it can be checked."""
+        return self.target_how == "detected"
+
+    def describe(self) -> str:
+        torch = f"torch {self.torch} ({self.torch_how})" if self.torch else "torch unknown"
+        return f"{self.target.name} ({self.target_how}), {torch}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target.name, "target_source": self.target_how, "torch": self.torch,
+                "torch_source": self.torch_how, "note": self.note}
+
+
+def _targets_data() -> dict[str, Any]:
+    from .schema_source import bundled_schema
+
+    data: dict[str, Any] = bundled_schema()["x-targets"]
+    return data
+
+
+@cache
+def targets() -> dict[str, Target]:
+    """Every declared target by name, the default first."""
+    data = _targets_data()
+    out = {}
+    for name in sorted(data["targets"], key=lambda n: n != data["default"]):
+        entry = data["targets"][name]
+        out[name] = Target(name, entry["title"], entry["distribution"], entry["version"], entry["fingerprint"],
+                           entry.get("description", ""), tuple(entry.get("runtime_differences", ())))
+    return out
+
+
+def default_target() -> Target:
+    return next(iter(targets().values()))
+
+
+def target_named(name: str) -> Target:
+    try:
+        return targets()[name]
+    except KeyError:
+        raise TargetError(f"unknown target {name!r}; known targets: {', '.join(targets())}") from None
+
+
+def _release(version: str) -> tuple[int, ...]:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version).release
+    except InvalidVersion:
+        raise TargetError(f"not a version: {version!r} (e.g. --torch 2.6 or 2.9.1)") from None
+
+
+def _source_file(dist: metadata.Distribution, relative: str) -> Path | None:
+    """Where an installed distribution's file lives: in site-packages, or in the clone it was installed from."""
+    direct = dist.read_text("direct_url.json")
+    if direct:
+        try:
+            url = json.loads(direct).get("url", "")
+        except ValueError:
+            url = ""
+        if url.startswith("file://"):
+            candidate = Path(url.removeprefix("file://")) / relative
+            if candidate.is_file():
+                return candidate
+    candidate = Path(str(dist.locate_file(relative)))
+    return candidate if candidate.is_file() else None
+
+
+def _detect_target() -> tuple[Target, How, str | None]:
+    default = default_target()
+    try:
+        dist = metadata.distribution(default.distribution)
+    except metadata.PackageNotFoundError:
+        return default, "assumed", f"{default.distribution} is not installed"
+    version = dist.version
+    candidates = [t for t in targets().values() if t.distribution == default.distribution and t.version == version]
+    if not candidates:
+        return default, "assumed", f"{default.distribution} {version} is installed, which no target describes"
+    sources: dict[str, str] = {}
+    for target in candidates:
+        path = _source_file(dist, target.fingerprint["file"])
+        if path is None:
+            continue
+        if path not in sources:
+            try:
+                sources[str(path)] = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+        if target.fingerprint["contains"] in sources[str(path)]:
+            return target, "detected", None
+    return default, "assumed", f"{default.distribution} {version} is installed, but its source matches no target"
+
+
+def _detect_torch() -> str | None:
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@cache
+def detected() -> Environment:
+    """The installed environment (cached for the process): package metadata and one source file, no imports."""
+    target, how, note = _detect_target()
+    torch = _detect_torch()
+    return Environment(target, how, torch, "detected" if torch else "unknown", note)
+
+
+def environment(target: str | None = None, torch: str | None = None) -> Environment:
+    """The environment to judge against: what the user chose, else what is installed, else the default target."""
+    env = detected()
+    if target is not None:
+        chosen = target_named(target)
+        # optional packages beside the installed code only tell about the chosen target if that is what is installed
+        env = Environment(chosen, "chosen" if chosen != env.target or not env.installed else "detected",
+                          env.torch, env.torch_how)
+    if torch is not None:
+        _release(torch)
+        env = Environment(env.target, env.target_how, torch, "chosen", env.note)
+    return env
+
+
+def _clause(key: str, value: str, env: Environment) -> bool | None:
+    if key == "target":
+        return None if env.target_how == "assumed" else env.target.name == value
+    if key == "torch":
+        if env.torch is None:
+            return None
+        from packaging.specifiers import SpecifierSet
+
+        return SpecifierSet(value).contains(".".join(map(str, _release(env.torch))), prereleases=True)
+    if key == "missing":
+        if not env.installed:
+            return None
+        try:
+            metadata.distribution(value)
+        except metadata.PackageNotFoundError:
+            return True
+        return False
+    raise TargetError(f"unknown condition clause {key!r}")
+
+
+def verdict(when: list[dict[str, str]] | None, env: Environment) -> bool | None:
+    """Whether a condition holds in ``env``: True, False, or None when this environment cannot tell.
+    No ``when`` means always."""
+    if not when:
+        return True
+    outcome: bool | None = False
+    for alternative in when:
+        clauses = [_clause(key, value, env) for key, value in alternative.items()]
+        holds = False if False in clauses else (None if None in clauses else True)
+        if holds:
+            return True
+        if holds is None:
+            outcome = None
+    return outcome
+
+
+def describe_condition(when: list[dict[str, str]], titles: Mapping[str, str] | None = None) -> str:
+    """A condition in words: "with torch >=2.7 on stable-audio-tools 0.0.19 from the package index".
+    ``titles`` names the targets (default: the bundled schema's)."""
+    if titles is None:
+        titles = {name: target.title for name, target in targets().items()}
+    parts = []
+    for alternative in when:
+        words = []
+        if "torch" in alternative:
+            words.append(f"with torch {alternative['torch']}")
+        if "target" in alternative:
+            words.append(f"on {titles[alternative['target']]}")
+        if "missing" in alternative:
+            words.append(f"without {alternative['missing']} installed")
+        parts.append(" ".join(words))
+    return " or ".join(parts)
+
+
+def unsupported_message(spec: Mapping[str, Any], holds: bool | None = True, env: Environment | None = None,
+                        titles: Mapping[str, str] | None = None) -> str:
+    """The text of an ``unsupported`` problem, and of the editor's deprecation message (no ``env``): for what
+    fails everywhere, what fails in the judged environment, and what this environment cannot decide."""
+    when = spec.get("when")
+    if not when:
+        return f"{spec['what']} cannot be built by stable-audio-tools: {spec['reason']}"
+    condition = describe_condition(when, titles)
+    if env is None:
+        return f"{spec['what']} fails {condition}: {spec['reason']}"
+    if holds is None:
+        return f"{spec['what']} fails {condition}; this environment cannot tell whether that applies (judged " \
+               f"against {env.describe()}): {spec['reason']}"
+    return f"{spec['what']} fails {condition}, which is what it is judged against ({env.describe()}): " \
+           f"{spec['reason']}"
+
+
+def schema_for_target(name: str, torch: str | None = None) -> dict[str, Any]:
+    """The editor schema for one target (and torch version, when given): what that target builds is no longer
+    marked unsupported or deprecated; what fails there, or may fail, keeps its mark."""
+    from .schema_source import load_bundled_schema
+
+    schema = load_bundled_schema()
+    env = Environment(target_named(name), "chosen", torch, "chosen" if torch else "unknown")
+    titles = {n: t.title for n, t in targets().items()}
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack += node
+            continue
+        if not isinstance(node, dict):
+            continue
+        spec = node.get("x-unsupported")
+        if isinstance(spec, dict) and verdict(spec.get("when"), env) is False:
+            _unmark(node, unsupported_message(spec, titles=titles))
+        stack += [v for k, v in node.items() if k not in ("x-targets", "default", "examples", "const", "enum")]
+    return schema
+
+
+def _unmark(node: dict[str, Any], message: str) -> None:
+    """Remove ``x-unsupported`` and the deprecation annotations derived from it (generator/editor.py)."""
+    del node["x-unsupported"]
+    tag = node.get("properties", {}).get("type")
+    if isinstance(tag, dict) and tag.get("deprecationMessage") == message:
+        del tag["deprecationMessage"]
+    if "allOf" in node:
+        node["allOf"] = [m for m in node["allOf"] if message not in json.dumps(m)]
+        if not node["allOf"]:
+            del node["allOf"]
