@@ -1,103 +1,165 @@
-"""The ``sat-config`` command line: ``validate`` config files and print the bundled ``schema``.
+"""The ``sat-config`` command line: ``validate`` and ``fix`` config files, ``print-config`` with upstream's
+defaults, ``build`` / ``inspect`` them with stable-audio-tools, and print the bundled ``schema``.
 
-Exit codes: 0 every file valid; 1 any file invalid (including files that do not parse); 2 usage errors and
-files that cannot be read.
+Exit codes (every command):
+
+====  ==========================================================================================================
+0     every file valid (warnings alone do not fail, unless ``--strict``); ``fix``: valid after the fix
+1     a file is invalid: an error (or, with ``--strict``, a warning), a file that does not parse, a model that
+      cannot be built; ``fix``: problems remain (listed as ``validate`` lists them)
+2     usage errors, files that cannot be read or written (``fix``: a file that changed while being fixed)
+130   interrupted (Ctrl-C)
+====  ==========================================================================================================
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
-import os
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .api import problems_in_document
-from .loader import YAML_SUFFIXES, LoadError, read_document
-from .validation import load_bundled_schema
+from .api import judging, problems_in_document
+from .errors import ConfigError, FactoryUnavailableError, TrainingProblemsWarning
+from .extensions import ExtensionError
+from .loader import YAML_SUFFIXES, Document, LoadError, read_document
+from .reference import DEFAULT_DOC_BASE, DOC_BASE_ENV, doc_base, doc_url
+from .reporters import FORMATS, FileResult, Report, make_reporter, version
+from .targets import TargetError, targets
+from .validation import Judging, load_bundled_schema
 
 CONFIG_SUFFIXES = (".json",) + YAML_SUFFIXES
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# The stable-audio-tools release whose behaviour the rules model (shown by --version).
+TARGET = "stable-audio-tools 0.0.19"
+_SKIPPED_DIRS = ("node_modules",)
 
 
-def _expand(paths: Sequence[str]) -> Iterator[Path]:
+def _walk(directory: Path) -> list[Path]:
+    """Config-like files under ``directory``, skipping hidden folders (.git, .venv) and node_modules."""
+    found = []
+    for path in directory.rglob("*"):
+        inner = path.relative_to(directory).parts
+        if any(part.startswith(".") or part in _SKIPPED_DIRS for part in inner[:-1]):
+            continue
+        if path.suffix.lower() in CONFIG_SUFFIXES and path.is_file():
+            found.append(path)
+    return sorted(found)
+
+
+def _targets(paths: Sequence[str]) -> Iterator[tuple[Path, bool]]:
+    """Each file to check, and whether it was named explicitly (else found by walking a directory)."""
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in CONFIG_SUFFIXES and p.is_file())
+            found = _walk(path)
             if not found:
                 raise LoadError(f"{path}: directory holds no *.json, *.yaml or *.yml files")
-            yield from found
+            yield from ((p, False) for p in found)
         else:
-            yield path
+            yield path, True
 
 
-class _Style:
-    def __init__(self, stream: Any) -> None:
-        self.on = hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
+def _expand(paths: Sequence[str]) -> Iterator[Path]:
+    return (path for path, _ in _targets(paths))
 
-    def __call__(self, text: str, code: str) -> str:
-        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+def _lenient(problem: Any) -> Any:
+    return replace(problem, severity="warning") if problem.kind == "unknown_key" else problem
+
+
+def _judge(args: argparse.Namespace) -> Judging:
+    """What the command judges against (--target, --torch, --unknown-types, --extension), made once per run.
+    An unknown target or a broken extension raises TargetError / ExtensionError: usage errors (exit 2)."""
+    if getattr(args, "judge", None) is None:
+        args.judge = judging(args.target, args.torch, args.unknown_types, args.extension)
+    judge: Judging = args.judge
+    return judge
+
+
+def _new_report(args: argparse.Namespace) -> Report:
+    judge = _judge(args)
+    return Report(strict=args.strict, judged=judge.env.to_dict() | {"extensions": list(judge.extensions)})
+
+
+def _check(path: Path, doc: Document, lenient: bool, judge: Judging) -> FileResult:
+    problems = problems_in_document(doc, judge)
+    return FileResult(str(path), [_lenient(p) for p in problems] if lenient else problems)
+
+
+def _report(report: Report, args: argparse.Namespace) -> None:
+    make_reporter(args.format, sys.stdout, doc_base=doc_base(args.doc_base), quiet=args.quiet).report(report)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    results: list[dict[str, Any]] = []
-    style = _Style(sys.stdout)
+    report = _new_report(args)
     unreadable = False
-    invalid = 0
-    files = list(_expand(args.files))  # LoadError: a usage error, reported by main()
-    for path in files:
+    files = list(_targets(args.files))  # LoadError: a usage error, reported by main()
+    for path, explicit in files:
         try:
             doc = read_document(path)
         except LoadError as exc:
             print(f"sat-config: cannot read {exc}", file=sys.stderr)
             unreadable = True
             continue
-        problems = problems_in_document(doc)
-        errors = [p for p in problems if not (args.lenient and p.kind == "unknown_key")]
-        warnings = [p for p in problems if args.lenient and p.kind == "unknown_key"]
-        invalid += bool(errors)
-        results.append({"file": str(path), "valid": not errors,
-                        "errors": [p.to_dict() for p in errors], "warnings": [p.to_dict() for p in warnings]})
-        if args.format == "text":
-            for problem in errors:
-                print(style(problem.render(str(path)), "31"))
-            for problem in warnings:
-                print(style("warning: " + problem.render(str(path)), "33"))
-    if args.format == "json":
-        print(json.dumps(results, indent=2))
-    elif results:
-        count = sum(len(r["errors"]) for r in results)
-        summary = f"{len(results) - invalid} of {len(results)} file{'s' if len(results) != 1 else ''} valid"
-        summary += f", {count} problem{'s' if count != 1 else ''}" if count else ""
-        print(style(summary, "31" if invalid else "32"))
+        if not explicit and not doc.looks_like_model_config:
+            report.skipped += 1
+            continue
+        report.files.append(_check(path, doc, args.lenient, _judge(args)))
+    _report(report, args)
     if unreadable:
         return EXIT_USAGE
-    return EXIT_INVALID if invalid else EXIT_OK
+    return EXIT_INVALID if report.failed else EXIT_OK
+
+
+def _render(problem: Any, source: str, base: str | None) -> str:
+    """One problem as a text line, its reference link absolute."""
+    return str(replace(problem, doc=doc_url(problem.doc, doc_base(base))).render(source))
+
+
+@contextlib.contextmanager
+def third_party_output(verbose: bool) -> Iterator[list[warnings.WarningMessage]]:
+    """Hold back what imported libraries print and warn (deprecations, "flash_attn not installed") while
+    upstream builds: shown on standard error with ``--verbose``, dropped otherwise. Yields the warnings
+    recorded, so a caller can report its own (``TrainingProblemsWarning``)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield caught
+        finally:
+            if verbose:
+                sys.stderr.write(printed.getvalue())
+                for w in caught:
+                    if not isinstance(w.message, TrainingProblemsWarning):
+                        sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    import contextlib
     import time
 
     from .api import create_model_from_config_path
-    from .errors import ConfigError, FactoryUnavailableError
 
     status = EXIT_OK
     files = list(_expand(args.files))  # LoadError: a usage error, reported by main()
     for path in files:
         start = time.perf_counter()
         try:
-            with contextlib.redirect_stdout(sys.stderr):  # upstream prints import-time notices
+            with third_party_output(args.verbose) as caught:
                 model = create_model_from_config_path(path)
         except LoadError as exc:
             print(f"sat-config: cannot read {exc}", file=sys.stderr)
             status = EXIT_USAGE
             continue
         except ConfigError as exc:
-            print(f"{path}: invalid, not built\n" + "\n".join("  " + p.render(str(path)) for p in exc.errors))
+            print(f"{path}: invalid, not built\n" + "\n".join("  " + _render(p, str(path), args.doc_base)
+                                                              for p in exc.errors))
             status = max(status, EXIT_INVALID)
             continue
         except FactoryUnavailableError as exc:
@@ -107,6 +169,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
             continue
         params = sum(p.numel() for p in model.parameters())
         print(f"{path}: built {type(model).__name__} ({params:,} parameters) in {time.perf_counter() - start:.2f} s")
+        for w in caught:
+            if isinstance(w.message, TrainingProblemsWarning):
+                print("  but its training section has problems (training would fail):\n" + "\n".join(
+                    "  " + _render(p, str(path), args.doc_base) for p in w.message.errors))
     return status
 
 
@@ -150,6 +216,57 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_fix(args: argparse.Namespace) -> int:
+    from .fix import FileChangedError, read_for_fix, write_fix
+
+    report = _new_report(args)
+    status = EXIT_OK
+    for path, explicit in list(_targets(args.files)):  # LoadError: a usage error, reported by main()
+        try:
+            raw, doc, fix = read_for_fix(path, _judge(args))
+        except LoadError as exc:
+            print(f"sat-config: cannot read {exc}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        if not explicit and not doc.looks_like_model_config:
+            report.skipped += 1
+            continue
+        if fix.changed and args.diff:
+            sys.stdout.write(fix.diff())
+        elif fix.changed:
+            try:
+                write_fix(path, raw, fix)
+            except FileChangedError as exc:
+                print(f"sat-config: {exc}", file=sys.stderr)
+                status = EXIT_USAGE
+                continue
+            except OSError as exc:
+                print(f"sat-config: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+                status = EXIT_USAGE
+                continue
+        for rename in fix.renames:
+            print(f"{path}: {'would fix' if args.diff else 'fixed'} {rename.describe()}", file=sys.stderr)
+        report.files.append(FileResult(str(path), [_lenient(p) for p in fix.problems] if args.lenient
+                                       else fix.problems))
+    _report(report, args)
+    return max(status, EXIT_INVALID if report.failed else EXIT_OK)
+
+
+def _cmd_print_config(args: argparse.Namespace) -> int:
+    from .print_config import render_json, render_yaml, with_defaults
+
+    doc = read_document(Path(args.file))  # LoadError: reported by main()
+    problems = problems_in_document(doc, _judge(args))
+    if any(p.is_error for p in problems):
+        print(f"{args.file}: invalid; fix these problems first:", file=sys.stderr)
+        for problem in problems:
+            print("  " + _render(problem, args.file, args.doc_base), file=sys.stderr)
+        return EXIT_INVALID
+    config, filled = with_defaults(doc.data)
+    sys.stdout.write((render_json if args.format == "json" else render_yaml)(config, filled))
+    return EXIT_OK
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     text = json.dumps(load_bundled_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
@@ -163,20 +280,70 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _shared_options() -> dict[str, argparse.ArgumentParser]:
+    """Options several commands share: how problems are reported, and where their links point."""
+    links = argparse.ArgumentParser(add_help=False)
+    links.add_argument("--doc-base", metavar="URL",
+                       help="where problem links point: the reference page's URL or path (default: "
+                       f"${DOC_BASE_ENV}, else {DEFAULT_DOC_BASE})")
+    judge = argparse.ArgumentParser(add_help=False)
+    judge.add_argument("--target", metavar="NAME", help=f"the stable-audio-tools code that will run the configs: "
+                       f"{', '.join(targets())} (default: the installed one, detected without importing it; else "
+                       f"{next(iter(targets()))})")
+    judge.add_argument("--torch", metavar="VERSION", help="the torch version that will run them (default: the "
+                       "installed one; else unknown, and what depends on it is a warning)")
+    judge.add_argument("--unknown-types", choices=("error", "warn"), default="error",
+                       help="warn: a type or key that is no plausible typo of a known one is a warning (kind "
+                       "unchecked) and left unchecked, everything else is still checked (default: error)")
+    judge.add_argument("--extension", action="append", default=[], metavar="FILE",
+                       help="a schema extension (repeatable; also $SAT_CONFIG_EXTENSIONS and installed packages' "
+                       "sat_config.extensions entry points)")
+    output = argparse.ArgumentParser(add_help=False, parents=[links, judge])
+    output.add_argument("--format", choices=FORMATS, default="auto",
+                        help="text, json, github (workflow annotations) or sarif (2.1.0); auto (default): github "
+                        "when GITHUB_ACTIONS=true, else text")
+    output.add_argument("--quiet", "-q", action="store_true", help="print the problems only, no summary")
+    output.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    output.add_argument("--lenient", action="store_true", help="report unknown keys as warnings, not errors")
+    return {"links": links, "output": output, "judge": judge}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sat-config", description="Check stable-audio-tools model configs.")
+    parser = argparse.ArgumentParser(prog="sat-config", description="Check stable-audio-tools model configs.",
+                                     epilog="exit codes: 0 valid, 1 invalid (problems remain), 2 usage error or "
+                                     "unreadable file, 130 interrupted",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"sat-config {version()} (validates configs for "
+                        f"{TARGET})")
+    shared = _shared_options()
     commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser("validate", help="validate config files (JSON or YAML; directories recurse)")
+    validate = commands.add_parser("validate", parents=[shared["output"]],
+                                   help="validate config files (JSON or YAML; directories recurse and skip files "
+                                   "that are not model configs)")
     validate.add_argument("files", nargs="+", metavar="FILE")
-    validate.add_argument("--format", choices=("text", "json"), default="text")
-    validate.add_argument("--lenient", action="store_true", help="report unknown keys as warnings, not errors")
     validate.set_defaults(run=_cmd_validate)
-    build = commands.add_parser("build", help="validate, then build each config with stable-audio-tools (CPU)")
+    build = commands.add_parser("build", parents=[shared["links"], shared["judge"]],
+                                help="validate, then build each config with stable-audio-tools (CPU)")
     build.add_argument("files", nargs="+", metavar="FILE")
     build.add_argument("--skip-unavailable", action="store_true",
                        help="report model types with no installed constructor (hyperencoder) without failing")
+    build.add_argument("--verbose", "-v", action="store_true",
+                       help="show what imported libraries print and warn (deprecations, optional packages)")
     build.set_defaults(run=_cmd_build)
-    inspect = commands.add_parser("inspect", help="validate, then build without weights (meta device) and report "
+    fix = commands.add_parser("fix", parents=[shared["output"]],
+                              help="rename misspelt keys and tags to their single suggestion, nothing else; then "
+                              "report what remains as validate does")
+    fix.add_argument("files", nargs="+", metavar="FILE")
+    fix.add_argument("--diff", action="store_true", help="print the edits as a unified diff; write nothing")
+    fix.set_defaults(run=_cmd_fix)
+    print_config = commands.add_parser("print-config", parents=[shared["links"], shared["judge"]],
+                                       help="print a valid config as upstream sees it: every default filled in "
+                                       "and marked")
+    print_config.add_argument("file", metavar="FILE")
+    print_config.add_argument("--format", choices=("yaml", "json"), default="yaml",
+                              help="yaml (default): defaults marked '# default'; json: {config, defaults: [paths]}")
+    print_config.set_defaults(run=_cmd_print_config)
+    inspect = commands.add_parser("inspect", parents=[shared["judge"]], help="validate, then build without weights (meta device) and report "
                                   "parameters, the audio-to-latent chain and the conditioning inputs")
     inspect.add_argument("files", nargs="+", metavar="FILE")
     inspect.add_argument("--format", choices=("text", "json"), default="text")
@@ -191,11 +358,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except LoadError as exc:
+    except (LoadError, TargetError, ExtensionError) as exc:
         print(f"sat-config: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
 

@@ -289,3 +289,70 @@ def _yaml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
                 out[child] = (value.start_mark.line + 1, value.start_mark.column + 1)
                 stack.append((value, child))
     return out
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a value sits in the source text (character offsets, end exclusive), and its key if it has one."""
+
+    value: tuple[int, int]
+    key: tuple[int, int] | None = None
+    key_style: str | None = None  # YAML: None (plain), "'" or '"'; JSON keys are always '"'
+    value_style: str | None = None
+
+
+def spans(text: str, is_yaml: bool) -> dict[tuple[Any, ...], Span]:
+    """Path parts -> the ``Span`` of every value of a document that parses (decoded keys)."""
+    return _yaml_spans(text) if is_yaml else _json_spans(text)
+
+
+def _json_spans(text: str) -> dict[tuple[Any, ...], Span]:
+    import json_source_map
+
+    out: dict[tuple[Any, ...], Span] = {}
+    entries = sorted(json_source_map.calculate(text).values(), key=lambda e: e.value_start.position)
+    # json_source_map names members by their raw text: rebuild each path from decoded keys, by nesting.
+    stack: list[tuple[tuple[Any, ...], int, int]] = []  # (parts, value end, next list index) of open containers
+    for entry in entries:
+        start, end = entry.value_start.position, entry.value_end.position
+        while stack and start >= stack[-1][1]:
+            stack.pop()
+        if not stack:
+            parts: tuple[Any, ...] = ()
+        elif entry.key_start is not None:
+            parts = stack[-1][0] + (json.loads(text[entry.key_start.position:entry.key_end.position]),)
+        else:
+            parent, parent_end, index = stack[-1]
+            stack[-1] = (parent, parent_end, index + 1)
+            parts = parent + (index,)
+        key = (entry.key_start.position, entry.key_end.position) if entry.key_start is not None else None
+        out[parts] = Span((start, end), key, '"' if key else None, '"' if text[start] == '"' else None)
+        if text[start] in "[{":
+            stack.append((parts, end, 0))
+    return out
+
+
+def _yaml_spans(text: str) -> dict[tuple[Any, ...], Span]:
+    import yaml
+
+    out: dict[tuple[Any, ...], Span] = {}
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is None:
+        return out
+    out[()] = Span((root.start_mark.index, root.end_mark.index))
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(root, ())]
+    while stack:
+        node, parts = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = parts + (key.value,)
+                out[child] = Span((value.start_mark.index, value.end_mark.index), (key.start_mark.index,
+                                  key.end_mark.index), key.style, getattr(value, "style", None))
+                stack.append((value, child))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, value in enumerate(node.value):
+                child = parts + (index,)
+                out[child] = Span((value.start_mark.index, value.end_mark.index), None, None,
+                                  getattr(value, "style", None))
+                stack.append((value, child))
+    return out

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, REPO, load_json
+from conftest import EXAMPLES, REPO, case_config, case_files, load_json
 
 from sat_config.cli import main
+from sat_config.reference import DEFAULT_DOC_BASE
 
 TYPO = "examples/autoencoder_tiny_vae.json"
+
+
+def summary(line: str) -> str:
+    """A summary line without what it was judged against (tests/test_targets.py covers that part)."""
+    return re.sub(r" \(judged against .*\)$", "", line)
 
 
 def run(*args, cwd=REPO):
@@ -41,14 +48,45 @@ def test_directory_means_every_config_inside(capsys):
     assert f"{len(EXAMPLES)} of {len(EXAMPLES)} files valid" in capsys.readouterr().out
 
 
+@pytest.fixture(autouse=True)
+def _plain_environment(monkeypatch):
+    """Results must not depend on the machine: not inside GitHub Actions, no doc base override."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("SAT_CONFIG_DOC_BASE", raising=False)
+
+
 def test_text_output_has_file_line_column_path_and_suggestion(typo_file, capsys):
     assert main(["validate", str(typo_file)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert f"{typo_file}:43:5: $.model.latnet_dim: unknown key 'latnet_dim' (did you mean 'latent_dim'?) " \
-           "[unknown_key] see docs/reference.md#autoencodermodelconfig" in out
+           f"[unknown_key] see {DEFAULT_DOC_BASE}#autoencodermodelconfig" in out
     assert f'{typo_file}:45:5: $.model.io_channels: expected integer, got string "2" [type] ' \
-           "see docs/reference.md#autoencodermodelconfig" in out
-    assert out[-1] == "0 of 1 file valid, 3 problems"
+           f"see {DEFAULT_DOC_BASE}#autoencodermodelconfig" in out
+    assert summary(out[-1]) == "0 of 1 file valid, 2 problems"  # the typo of a required key is one problem
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_doc_links_point_at_a_configurable_base(typo_file, capsys, monkeypatch, how):
+    base = "file:///usr/share/doc/sat-config/reference.html"
+    args = ["validate", "--format", "json", str(typo_file)]
+    if how == "option":
+        args[1:1] = ["--doc-base", base]
+    else:
+        monkeypatch.setenv("SAT_CONFIG_DOC_BASE", base)
+    main(args)
+    docs = {e["doc"] for e in json.loads(capsys.readouterr().out)[0]["errors"]}
+    assert docs == {f"{base}#autoencodermodelconfig"}
+
+
+def test_the_default_doc_links_name_sections_that_exist(tmp_path):
+    anchors = {"#" + line.lstrip("#").strip().lower() for line in (REPO / "docs" / "reference.md").read_text()
+               .splitlines() if line.startswith("### ")}
+    for case in case_files("negative"):
+        (tmp_path / case.name).write_text(json.dumps(case_config(load_json(case))))
+    result = run("validate", "--format", "json", tmp_path)
+    links = {e["doc"] for r in json.loads(result.stdout) for e in r["errors"] if e["doc"]}
+    assert links and all(link.startswith(DEFAULT_DOC_BASE + "#") for link in links)
+    assert {link[len(DEFAULT_DOC_BASE):] for link in links} <= anchors
 
 
 def test_json_output_contract(typo_file, capsys):
@@ -58,8 +96,8 @@ def test_json_output_contract(typo_file, capsys):
     assert set(report[0]) >= {"file", "valid", "errors"}
     error = next(e for e in report[0]["errors"] if e["kind"] == "unknown_key")
     assert error == {"path": "$.model.latnet_dim", "kind": "unknown_key", "message": "unknown key 'latnet_dim'",
-                     "suggestion": "latent_dim", "line": 43, "column": 5,
-                     "doc": "docs/reference.md#autoencodermodelconfig"}
+                     "suggestion": "latent_dim", "line": 43, "column": 5, "severity": "error",
+                     "doc": f"{DEFAULT_DOC_BASE}#autoencodermodelconfig"}
 
 
 def test_lenient_downgrades_unknown_keys_to_warnings(tmp_path, capsys):
@@ -108,6 +146,15 @@ HOSTILE = {
     "root_array.json": (b"[1, 2, 3]", "expected object, got array"),
     "root_string.json": (b'"autoencoder"', "expected object, got string"),
     "root_null.yaml": (b"~\n", "expected object, got null"),
+    "long_int.json": (b'{"model_type": "autoencoder", "sample_rate": ' + b"7" * 5000 + b"}",
+                      "1:46: $: an integer with 5,000 digits (more than 4,300) cannot be read"),
+    "long_int.yaml": (b"model_type: autoencoder\nsample_rate: " + b"7" * 5000 + b"\n",
+                      "2:14: $: an integer with 5,000 digits (more than 4,300) cannot be read"),
+    "infinite.json": (b'{"sample_rate": 1e999}', "number 1e999 is too large"),
+    "billion_laughs.yaml": (b"a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + b"".join(
+        b"a%d: &a%d [%s]\n" % (i, i, b", ".join([b"*a%d" % (i - 1)] * 10)) for i in range(1, 10)),
+        "aliases expand this document to more than 1,000,000 values"),
+    "recursive.yaml": (b"model: &m\n  inner: *m\n", "an alias refers to a node that contains it"),
 }
 
 
@@ -118,6 +165,12 @@ def test_hostile_input_is_reported_not_raised(tmp_path, name, capsys):
     assert main(["validate", str(path)]) == 1
     out = capsys.readouterr().out
     assert expected in out, out
+
+
+def test_billion_laughs_is_refused_quickly(tmp_path):
+    path = _write(tmp_path, "laughs.yaml", HOSTILE["billion_laughs.yaml"][0])
+    result = run("validate", path)  # a billion values if expanded: it must be refused, not run until killed
+    assert result.returncode == 1 and "billion laughs" in result.stdout
 
 
 def test_bom_is_accepted(tmp_path):
@@ -168,3 +221,77 @@ def test_the_users_file_is_never_modified(typo_file):
     before = typo_file.read_bytes()
     main(["validate", str(typo_file)])
     assert typo_file.read_bytes() == before
+
+
+def test_directory_walk_checks_model_configs_and_counts_the_rest(tmp_path, capsys):
+    (tmp_path / "model_config.json").write_text((REPO / TYPO).read_text())
+    (tmp_path / "dataset.json").write_text('{"dataset_type": "audio_dir", "datasets": []}')
+    (tmp_path / "package.json").write_text('{"name": "x", "version": "1.0.0"}')
+    (tmp_path / "broken_model.json").write_text('{"model_type": "autoencoder",')  # names model_type: checked
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "model.json").write_text("{}")  # hidden folders are not walked
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "broken_model.json" in out and "dataset.json" not in out and "package.json" not in out
+    assert summary(out.splitlines()[-1]) == \
+        "1 of 2 files valid, 1 problem; 2 other files skipped (not model configs)"
+    assert main(["validate", str(tmp_path / "dataset.json")]) == 1  # named explicitly: always checked
+    assert "$.model_type" in capsys.readouterr().out
+
+
+def test_version_names_the_target():
+    result = run("--version")
+    assert result.returncode == 0
+    assert re.fullmatch(r"sat-config \S+ \(validates configs for stable-audio-tools 0\.0\.19\)\n", result.stdout)
+
+
+def _warned(tmp_path):
+    config = load_json(REPO / TYPO)
+    config["model"]["fork_specific"] = True
+    path = tmp_path / "fork.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
+
+
+@pytest.mark.parametrize(("flags", "code"), [([], 0), (["--strict"], 1)])
+def test_warnings_alone_pass_unless_strict(tmp_path, capsys, flags, code):
+    path = _warned(tmp_path)
+    assert main(["validate", "--lenient", *flags, str(path)]) == code
+    out = capsys.readouterr().out
+    assert f"{path}:" in out and ": warning: $.model.fork_specific" in out
+    assert summary(out.splitlines()[-1]) == f"{1 - code} of 1 file valid, 1 warning"
+
+
+def test_quiet_prints_problems_only(tmp_path, typo_file, capsys):
+    assert main(["validate", "--quiet", str(typo_file), *map(str, EXAMPLES)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all(line.startswith(str(typo_file)) for line in lines)
+    assert main(["validate", "-q", *map(str, EXAMPLES)]) == 0
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(("actions", "first"), [("true", "::error file="), ("", str)])
+def test_auto_format_is_github_inside_actions(typo_file, capsys, monkeypatch, actions, first):
+    monkeypatch.setenv("GITHUB_ACTIONS", actions)
+    main(["validate", str(typo_file)])
+    expected = first if isinstance(first, str) else str(typo_file)
+    assert capsys.readouterr().out.startswith(expected)
+
+
+def test_build_hides_third_party_noise_unless_verbose():
+    quiet = run("build", EXAMPLES[0])
+    assert quiet.returncode == 0 and "built" in quiet.stdout
+    assert quiet.stderr == ""
+    verbose = run("build", "--verbose", EXAMPLES[0])
+    assert verbose.returncode == 0 and "flash_attn" in verbose.stderr
+
+
+@pytest.mark.parametrize("fmt", ["github", "sarif"])
+def test_ci_formats_give_one_entry_per_problem(typo_file, capsys, fmt):
+    assert main(["validate", "--format", "json", str(typo_file)]) == 1
+    count = len(json.loads(capsys.readouterr().out)[0]["errors"])
+    assert main(["validate", "--format", fmt, str(typo_file)]) == 1
+    out = capsys.readouterr().out
+    entries = [line for line in out.splitlines() if line.startswith("::error ")] if fmt == "github" else \
+        json.loads(out)["runs"][0]["results"]
+    assert len(entries) == count == 2
