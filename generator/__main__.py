@@ -4,18 +4,26 @@ Steps: bundle the schema files into one document; emit pydantic v2 classes from 
 datamodel-code-generator; render the dispatch table and the compiled cross-field rules with jinja2 templates;
 render the reference documentation (docs/reference.md) from the same bundle.
 Output is deterministic (no timestamps, stable ordering), so ``--check`` can diff it byte for byte.
+
+For a fork: ``python -m generator --extension FILE [--extension FILE ...] --out DIR`` merges the extensions
+(docs/extensions.md) into the bundle and writes to DIR the typed pydantic classes (models.py), the merged editor
+schema (schema.json) and the reference docs (reference.md) of the merged schema.
 """
 
 from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .bundle import BundleError
-from .emit import emit_all
+from .docs import reference_context
+from .editor import enrich
+from .emit import _bundle, _env, _header, emit_all, pydantic_models
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=REPO / "generated")
     parser.add_argument("--docs", type=Path, default=REPO / "docs", help="where the reference docs go")
     parser.add_argument("--check", action="store_true", help="regenerate into a temporary directory and diff")
+    parser.add_argument("--extension", type=Path, action="append", default=[], metavar="FILE",
+                        help="a schema extension to merge (repeatable; needs --out)")
+    parser.add_argument("--out", type=Path, help="where the files for the extended schema go")
     args = parser.parse_args(argv)
+    if args.extension or args.out:
+        return _extended(parser, args)
     try:
         if not args.check:
             for path in emit_all(args.schemas, args.output, args.docs):
@@ -56,6 +69,71 @@ def main(argv: list[str] | None = None) -> int:
         print("generated/ or docs/ is stale; run `make gen` and commit:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 1
     print("generated/ and docs/ match schemas/")
+    return 0
+
+
+def extended_files(schema_dir: Path, extensions: list[Any]) -> dict[str, str]:
+    """models.py, schema.json and reference.md of the bundle of ``schema_dir`` with ``extensions`` merged in."""
+    from sat_config.extensions import merge
+
+    merged = merge(_bundle(schema_dir), extensions)
+    names = ", ".join(ext.name for ext in extensions)
+    editor = enrich(merged)
+    context = reference_context(editor, f"{_header().lstrip('# ')} With the extensions: {names}.")
+    docs = _env.get_template("reference.md.jinja2").render(**context) + _extension_rules_section(merged)
+    return {
+        "models.py": pydantic_models(merged),
+        "schema.json": json.dumps(editor, indent=2, ensure_ascii=False) + "\n",
+        "reference.md": docs,
+    }
+
+
+def _extension_rules_section(merged: dict[str, Any]) -> str:
+    """The extensions' declarative rules (``x-extension-rules``), one row each, for the reference docs."""
+    from sat_config.extension_rules import KEYWORD
+
+    from .docs import anchor
+
+    rows = []
+    for name, definition in merged["$defs"].items():
+        for rule in definition.get(KEYWORD, []) if isinstance(definition, dict) else []:
+            conditions = [" and ".join(_condition(c) for c in rule.get(part, [])) for part in ("when", "require")]
+            message = rule["message"].replace("|", "\\|")
+            rows.append(f"| `{rule['id']}` | [{name}](#{anchor(name)}) | {conditions[0] or '—'} | {conditions[1]} | "
+                        f"{rule.get('severity', 'error')} | {message} |")
+    if not rows:
+        return ""
+    head = ("\n## Extension rules\n\nCross-field rules the extensions declare (docs/extensions.md), checked on every "
+            "instance of their schema.\n\n| Rule | Schema | When | Requires | Severity | Message |\n"
+            "|---|---|---|---|---|---|\n")
+    return head + "\n".join(rows) + "\n"
+
+
+def _condition(condition: dict[str, Any]) -> str:
+    left = ".".join(map(str, condition["path"]))
+    left = f"len({left})" if condition.get("of") == "length" else left
+    if condition["op"] in ("present", "absent"):
+        return f"`{left}` {condition['op']}"
+    right = ".".join(map(str, condition["to"])) if "to" in condition else json.dumps(condition.get("value"))
+    return f"`{left} {condition['op']} {right}`"
+
+
+def _extended(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``--extension FILE ... --out DIR``: the classes, editor schema and docs of the merged schema."""
+    from sat_config.extensions import ExtensionError, load_extension
+
+    if not args.extension or not args.out or args.check:
+        parser.error("--extension FILE and --out DIR go together (and not with --check)")
+    try:
+        extensions = [load_extension(path) for path in args.extension]
+        files = extended_files(args.schemas, extensions)
+    except (ExtensionError, BundleError) as exc:
+        print(f"generator: {exc}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (args.out / name).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out / name}")
     return 0
 
 
