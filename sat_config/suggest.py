@@ -3,7 +3,7 @@
 One rule decides both whether a suggestion is offered and (in the open world) whether an unknown tag or key is a
 mistake (an error) or a name sat-config does not know (an ``unchecked`` warning). A plausible typo is the same
 word up to case and ``-``/``_``, or one within a small edit distance (letters dropped, added, changed or swapped:
-optimal string alignment) that grows with the word: 1 up to 7 characters, 2 up to 11, then 3. README
+optimal string alignment) that grows with the word: 1 up to 7 characters, 2 up to 15, then 3. README
 ("Open world") gives the figures measured on the mutation cases and the fork names.
 """
 
@@ -35,26 +35,34 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 
 def allowed_edits(word: str) -> int:
     """How many edits a typo of ``word`` may carry."""
-    return 1 if len(word) <= 7 else 2 if len(word) <= 11 else 3
+    return 1 if len(word) <= 7 else 2 if len(word) <= 15 else 3
 
 
 def _fold(word: str) -> str:
     return word.casefold().replace("-", "_")
 
 
-def closest(word: Any, candidates: Iterable[Any]) -> str | None:
-    """The known name ``word`` is a plausible typo of (the nearest; ties by order), or None."""
+def nearest(word: Any, candidates: Iterable[Any]) -> list[str]:
+    """The known names ``word`` is a plausible typo of, all at the smallest distance (empty: none)."""
     if not isinstance(word, str) or not word:
-        return None
+        return []
     names = [c for c in candidates if isinstance(c, str) and c != word]
     folded = _fold(word)
     same = [c for c in names if _fold(c) == folded]
     if same:
-        return same[0]
+        return same
     limit = allowed_edits(word)
-    best, best_distance = None, limit + 1
-    for name in names:
-        distance = edit_distance(folded, _fold(name), min(limit, best_distance - 1) if best else limit)
-        if distance < best_distance:
-            best, best_distance = name, distance
-    return best
+    scored = [(edit_distance(folded, _fold(name), limit), name) for name in names]
+    best = min((distance for distance, _ in scored), default=limit + 1)
+    return [name for distance, name in scored if distance == best] if best <= limit else []
+
+
+def is_typo(word: Any, candidates: Iterable[Any]) -> bool:
+    """Whether ``word`` is a plausible typo of a known name (in the open world: an error, not a warning)."""
+    return bool(nearest(word, candidates))
+
+
+def closest(word: Any, candidates: Iterable[Any]) -> str | None:
+    """The one known name ``word`` is a plausible typo of, or None (none, or several equally near: no guess)."""
+    found = nearest(word, candidates)
+    return found[0] if len(found) == 1 else None

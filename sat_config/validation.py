@@ -34,7 +34,7 @@ from .errors import Kind, Problem, Severity, json_path
 from .reference import doc_link
 from .schema_source import load_bundled_schema
 from .schemawalk import BUNDLE_URI, SchemaWalker, json_type
-from .suggest import closest
+from .suggest import closest, is_typo
 
 __all__ = ["Judging", "closest", "find_problems", "json_type", "load_bundled_schema", "validator"]
 
@@ -154,7 +154,7 @@ def _one_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str
     index = table.get(tag) if isinstance(tag, (str, int)) and not isinstance(tag, bool) else None
     if index is None:
         suggestion = closest(tag, table)
-        if suggestion is None and _current().judging.unknown_types == "warn":
+        if _current().judging.unknown_types == "warn" and not is_typo(tag, table):
             yield _unchecked(f"{prop} {tag!r}", (prop,))
             return
         yield _error(f"unknown {prop} {tag!r}; valid values: {_listing(table)}", "unknown_tag", (prop,), suggestion)
@@ -204,11 +204,10 @@ def _additional_properties(
     for key in instance:
         if key in known or any(_compiled(p).search(key) for p in patterns):
             continue
-        suggestion = closest(key, known)
-        if suggestion is None and open_world:
+        if open_world and not is_typo(key, known):
             yield _unchecked(f"key {key!r}", (key,))
         else:
-            yield _error(f"unknown key {key!r}", "unknown_key", (key,), suggestion)
+            yield _error(f"unknown key {key!r}", "unknown_key", (key,), closest(key, known))
 
 
 @cache
