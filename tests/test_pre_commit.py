@@ -15,6 +15,7 @@ from conftest import EXAMPLES, REPO
 
 HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
 HOOK = next(h for h in HOOKS if h["id"] == "sat-config-validate")
+FIX_HOOK = next(h for h in HOOKS if h["id"] == "sat-config-fix")
 
 
 def test_hook_is_well_formed():
@@ -44,9 +45,9 @@ def test_default_files_pattern(path, matched):
     assert bool(re.search(HOOK["files"], path)) is matched
 
 
-def _run_entry(files: list[Path]) -> subprocess.CompletedProcess[str]:
+def _run_entry(files: list[Path], hook: dict = HOOK) -> subprocess.CompletedProcess[str]:
     """Run the entry the way pre-commit does: the entry's words, then the matching file names."""
-    program, *args = shlex.split(HOOK["entry"])
+    program, *args = shlex.split(hook["entry"])
     script = Path(sys.executable).with_name(program)
     return subprocess.run([str(script), *args, *map(str, files)], capture_output=True, text=True, timeout=120)
 
@@ -58,6 +59,20 @@ def test_entry_passes_valid_files_and_fails_invalid_ones(tmp_path):
     result = _run_entry([EXAMPLES[0], bad])
     assert result.returncode == 1
     assert "did you mean 'io_channels'?" in result.stdout
+
+
+def test_fix_hook_repairs_a_typo_and_fails_only_while_problems_remain(tmp_path):
+    assert FIX_HOOK["files"] == HOOK["files"] and FIX_HOOK["language"] == "python"
+    typo = tmp_path / "model_config.json"
+    typo.write_text(EXAMPLES[0].read_text().replace('"io_channels"', '"io_chanels"'))
+    result = _run_entry([typo], FIX_HOOK)
+    assert result.returncode == 0, result.stdout + result.stderr  # pre-commit itself fails the run: files changed
+    assert typo.read_text() == EXAMPLES[0].read_text()
+    wrong = tmp_path / "model_configs" / "wrong.json"
+    wrong.parent.mkdir()
+    wrong.write_text(EXAMPLES[0].read_text().replace('"io_channels": 2', '"io_channels": "2"'))
+    assert _run_entry([wrong], FIX_HOOK).returncode == 1
+    assert wrong.read_text() == EXAMPLES[0].read_text().replace('"io_channels": 2', '"io_channels": "2"')
 
 
 def test_readme_shows_how_to_use_the_hook():
