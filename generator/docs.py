@@ -11,14 +11,15 @@ import json
 import re
 from typing import Any
 
-from sat_config.targets import unsupported_message
+from sat_config.rules import RULES, Rule
+from sat_config.targets import describe_condition, unsupported_message
 
 from .bundle import BundleError
 from .editor import resolve, schema_nodes, target_titles
 
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 # Headings of the fixed sections; their anchors contain '-' so they never clash with a schema's anchor.
-FIXED_SECTIONS = ("Model types", "Unsupported types", "Cross-field rules", "Schemas")
+FIXED_SECTIONS = ("Model types", "Targets", "Unsupported types", "Cross-field rules", "Schemas")
 
 
 def anchor(name: str) -> str:
@@ -167,6 +168,24 @@ def _join(*parts: str) -> str:
     return ".".join(p for p in parts if p)
 
 
+def _rule_row(rule: Rule, owner: str, where: str) -> dict[str, str]:
+    """One use of a rule in a schema section."""
+    at = "(computed)" if rule.at is None else ".".join(str(p) for p in rule.at) or "(the object itself)"
+    return {"id": rule.id, "section": owner, "anchor": anchor(owner), "at": _join(where, at), "blames": at,
+            "description": _cell(rule.description), "severity": rule.severity, "fails_when": _cell(rule.fails_when)}
+
+
+def _rule_table(uses: dict[str, list[dict[str, str]]]) -> list[dict[str, Any]]:
+    """One row per rule: where it applies (every section that names it), what it blames and checks."""
+    table: dict[str, dict[str, Any]] = {}
+    for rows in uses.values():
+        for row in rows:
+            entry = table.setdefault(row["id"], {**row, "sections": []})
+            if (row["section"], row["anchor"]) not in entry["sections"]:
+                entry["sections"].append((row["section"], row["anchor"]))
+    return [table[rule_id] for rule_id in sorted(table)]
+
+
 def reference_context(bundle: dict[str, Any], header: str) -> dict[str, Any]:
     """Everything the reference template shows, as plain strings and lists."""
     r = _Renderer(bundle)
@@ -191,13 +210,8 @@ def reference_context(bundle: dict[str, Any], header: str) -> dict[str, Any]:
         ref = node.get("$ref")
         if isinstance(ref, str) and owner not in used_by.get(_ref_name(bundle, ref), [owner]):
             used_by[_ref_name(bundle, ref)].append(owner)
-        for rule in node.get("x-rules", []):
-            rules[owner].append({
-                "id": rule["id"], "section": owner, "anchor": anchor(owner),
-                "at": _join(where, ".".join(str(p) for p in rule.get("at", []))) or "(the object itself)",
-                "when": _cell(rule.get("when") or ""), "require": _cell(rule["require"]),
-                "message": _cell(rule["message"]),
-            })
+        for rule_id in node.get("x-rules", []):
+            rules[owner].append(_rule_row(RULES[rule_id], owner, where))
         if "x-unsupported" in node:
             tag = node.get("properties", {}).get("type", {})
             unsupported[owner].append({
@@ -205,6 +219,8 @@ def reference_context(bundle: dict[str, Any], header: str) -> dict[str, Any]:
                 "tag": _code(tag["const"]) if isinstance(tag, dict) and "const" in tag else "—",
                 "message": _cell(unsupported_message(node["x-unsupported"], titles=target_titles(bundle))),
                 "reason": _cell(node["x-unsupported"]["reason"]),
+                "fails": _cell("fails " + describe_condition(node["x-unsupported"]["when"], target_titles(bundle))
+                               if node["x-unsupported"].get("when") else "every target"),
             })
 
     sections = []
@@ -261,6 +277,9 @@ def reference_context(bundle: dict[str, Any], header: str) -> dict[str, Any]:
         "discriminator": prop,
         "model_types": model_types,
         "sections": sections,
-        "all_rules": [rule for name in schemas for rule in rules[name]],
+        "all_rules": _rule_table(rules),
         "all_unsupported": [u for name in schemas for u in unsupported[name]],
+        "targets": [{"name": name, "runtime_differences": [], **target}
+                    for name, target in bundle["x-targets"]["targets"].items()],
+        "default_target": bundle["x-targets"]["default"],
     }

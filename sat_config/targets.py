@@ -242,12 +242,14 @@ def unsupported_message(spec: Mapping[str, Any], holds: bool | None = True, env:
            f"{spec['reason']}"
 
 
-def schema_for_target(name: str, torch: str | None = None) -> dict[str, Any]:
-    """The editor schema for one target (and torch version, when given): what that target builds is no longer
-    marked unsupported or deprecated; what fails there, or may fail, keeps its mark."""
+def schema_for_target(name: str, torch: str | None = None, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The editor schema (the bundled one, or a copy of ``schema``) for one target and, when given, torch version:
+    what that target builds is no longer marked unsupported or deprecated; what fails there, or may, stays marked."""
+    import copy
+
     from .schema_source import load_bundled_schema
 
-    schema = load_bundled_schema()
+    schema = load_bundled_schema() if schema is None else copy.deepcopy(schema)
     env = Environment(target_named(name), "chosen", torch, "chosen" if torch else "unknown")
     titles = {n: t.title for n, t in targets().items()}
     stack: list[Any] = [schema]
