@@ -481,8 +481,8 @@ class _Merger:
                                                                                    if hint else ""))
         for _, node in _nodes(self._own(where[rule_id]), ()):
             rules = node.get("x-rules")
-            if isinstance(rules, list) and any(r.get("id") == rule_id for r in rules):
-                node["x-rules"] = [r for r in rules if r.get("id") != rule_id]
+            if isinstance(rules, list) and any(_rule_id(r) == rule_id for r in rules):
+                node["x-rules"] = [r for r in rules if _rule_id(r) != rule_id]
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -492,13 +492,18 @@ def _same(a: Any, b: Any) -> bool:
 _RULES: dict[int, tuple[Mapping[str, Any], dict[str, str]]] = {}
 
 
+def _rule_id(rule: Any) -> str:
+    """A built-in ``x-rules`` entry's id (an entry is the id itself, or an object with an ``id``)."""
+    return rule if isinstance(rule, str) else str(rule.get("id")) if isinstance(rule, dict) else ""
+
+
 def _builtin_rules(defs: Mapping[str, Any]) -> dict[str, str]:
     """Built-in rule id -> the name of the schema that declares it."""
     cached = _RULES.get(id(defs))
     if cached is not None and cached[0] is defs:
         return cached[1]
-    where = {str(rule.get("id")): name for name, definition in defs.items() for _, node in _nodes(definition, ())
-             for rule in node.get("x-rules", []) if isinstance(rule, dict)}
+    where = {_rule_id(rule): name for name, definition in defs.items() for _, node in _nodes(definition, ())
+             for rule in node.get("x-rules", [])}
     _RULES[id(defs)] = (defs, where)
     return where
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from support.files import REPO
 
 from sat_config.extension_rules import KEYWORD, failures, holds, render
 from sat_config.extensions import Extension, ExtensionError, discover, load_extension, merge, meta_schema

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from support.files import REPO
 
 from sat_config.extensions import load_extension, merge
 from sat_config.validation import default_judging, find_problems, load_bundled_schema

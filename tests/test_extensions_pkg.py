@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from support.files import REPO
 
 import sat_config
 from sat_config.api import assembled_schema
