@@ -128,11 +128,12 @@ def _needs_real_tensors(exc: Exception) -> bool:
     return "meta" in str(exc).lower()
 
 
-def build_dry(factory: ModelFactory, config: dict[str, Any]) -> DryBuild:
+def build_dry(factory: ModelFactory, config: dict[str, Any], cpu_fallback: bool = True) -> DryBuild:
     """``factory(config)`` on the meta device with offline stand-ins. A layer whose constructor needs real
     tensors (the error names the meta device: ``.item()``, a copy out of a meta tensor) is built on the CPU, and
     the build repeated; when the failure is not inside a layer's constructor, the whole model is built on the
-    CPU. Any other error is the config's own and is raised as it is."""
+    CPU (unless ``cpu_fallback`` is false: then the error is raised). Any other error is the config's own and is
+    raised as it is."""
     start = time.perf_counter()
     cpu_classes: list[type] = []
     reasons: dict[type, str] = {}
@@ -149,6 +150,8 @@ def build_dry(factory: ModelFactory, config: dict[str, Any]) -> DryBuild:
                 layer = _failing_layer(exc)
                 reason = f"{type(exc).__name__}: {exc}"
                 if layer is None or layer in cpu_classes:
+                    if not cpu_fallback:
+                        raise
                     break
                 cpu_classes.append(layer)
                 reasons[layer] = reason
@@ -281,11 +284,17 @@ def _training_only(problems: list[Problem]) -> bool:
     return all(p.parts[:1] == ("training",) for p in problems)
 
 
-def inspect_config(config: Any, problems: list[Problem] | None = None) -> dict[str, Any]:
+def inspect_config(config: Any, problems: list[Problem] | None = None, *, checkpoint: str | Path | None = None,
+                   pretransform_checkpoint: str | Path | None = None) -> dict[str, Any]:
     """Validate ``config``, build it without weights, and return the report. Problems confined to the
     ``training`` section do not stop the model from being inspected: they are the report's ``problems``
     (Problem objects; the config is still invalid); any other problem raises ConfigError. Raises
-    FactoryUnavailableError when no constructor is installed, BuildError when upstream fails."""
+    FactoryUnavailableError when no constructor is installed, BuildError when upstream fails.
+
+    With ``checkpoint`` (the whole model's weights) or ``pretransform_checkpoint`` (the pretransform's, as
+    train.py's ``--pretransform-ckpt-path``), the report gains a ``checkpoint`` / ``pretransform_checkpoint``
+    section: how the checkpoint fits the model, and the config edits that would make it fit
+    (``sat_config.checkpoint_check``). Raises CheckpointError when a checkpoint cannot be read safely."""
     plain = to_plain(config)
     problems = find_problems(plain) if problems is None else problems
     if not _training_only(problems):
@@ -296,7 +305,14 @@ def inspect_config(config: Any, problems: list[Problem] | None = None) -> dict[s
         build = build_dry(factory, plain)
     except Exception as exc:
         raise BuildError(f"{type(exc).__name__}: {exc}") from exc
-    return {**report_for(build, plain), "problems": problems}
+    report = report_for(build, plain)
+    for key, path in (("checkpoint", checkpoint), ("pretransform_checkpoint", pretransform_checkpoint)):
+        if path is not None:
+            from .checkpoint_check import check_checkpoint
+
+            report[key] = check_checkpoint(plain, factory, build.model, report["placeholders"], path,
+                                           "model" if key == "checkpoint" else "pretransform")
+    return {**report, "problems": problems}
 
 
 def _n(value: Any) -> str:
@@ -355,14 +371,20 @@ def render_text(report: dict[str, Any], source: str) -> str:
         counted = "" if entry["weights_counted"] else " (its weights are not in the counts above)"
         where = entry["module"] or "(not kept by the model)"
         lines.append(f"  placeholder  {where}: {entry['what']} — {entry['note']}{counted}")
+    for key in ("checkpoint", "pretransform_checkpoint"):
+        if key in report:
+            from .checkpoint_check import render_checkpoint
+
+            lines += render_checkpoint(report[key])
     return "\n".join(lines)
 
 
-def inspect_config_path(path: str | Path) -> dict[str, Any]:
-    """``inspect_config`` on a JSON (or YAML) file; problems carry line and column. Raises LoadError (an
-    OSError) when the file cannot be read."""
+def inspect_config_path(path: str | Path, **checkpoints: Any) -> dict[str, Any]:
+    """``inspect_config`` on a JSON (or YAML) file (``checkpoints``: its keyword arguments ``checkpoint`` and
+    ``pretransform_checkpoint``); problems carry line and column. Raises LoadError (an OSError) when the file
+    cannot be read."""
     doc = read_document(Path(path))
     problems = problems_in_document(doc)
     if not doc.parsed or not _training_only(problems):
         raise_for_problems(problems, doc.data, doc.source)
-    return inspect_config(doc.data, problems)
+    return inspect_config(doc.data, problems, **checkpoints)

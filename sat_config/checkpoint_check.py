@@ -1,0 +1,186 @@
+"""``inspect --ckpt`` / ``--pretransform-ckpt``: the checkpoint section of the inspect report, with suggested
+config edits when the checkpoint does not fit, and its text rendering."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .checkpoint_fit import Signature, fit_report, signature
+from .checkpoint_read import CheckpointError, read_checkpoint
+from .checkpoint_suggest import Knob, reason, search
+from .validation import find_problems
+
+TARGETS = ("model", "pretransform")
+
+
+def load_target(model: Any, target: str) -> tuple[Any, str]:
+    """The module a checkpoint for ``target`` is loaded into, and its path in the model. upstream's train.py
+    loads ``--pretransform-ckpt-path`` with ``model.pretransform.load_state_dict``, which an autoencoder
+    pretransform hands to its autoencoder (``pretransform.model``)."""
+    if target == "model":
+        return model, ""
+    pretransform = getattr(model, "pretransform", None)
+    if pretransform is None:
+        raise CheckpointError("the config builds no pretransform, so it takes no --pretransform-ckpt")
+    from stable_audio_tools.models.pretransforms import AutoencoderPretransform
+
+    if isinstance(pretransform, AutoencoderPretransform):
+        return pretransform.model, "pretransform.model."
+    return pretransform, "pretransform."
+
+
+def _stand_ins(placeholders: list[dict[str, Any]], where: str) -> dict[str, str]:
+    """Module prefixes (relative to the target) of stand-ins whose weights are not the real ones."""
+    return {entry["module"][len(where):] + ".": entry["what"] for entry in placeholders
+            if not entry["weights_counted"] and entry["module"] and entry["module"].startswith(where)}
+
+
+def _json_path(parts: tuple[Any, ...]) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+def check_checkpoint(plain: dict[str, Any], factory: Any, model: Any, placeholders: list[dict[str, Any]],
+                     path: str | Path, target: str = "model") -> dict[str, Any]:
+    """The checkpoint section for the checkpoint at ``path`` loaded into ``target`` of the dry-built ``model``
+    of ``plain``. Raises CheckpointError when the file cannot be read safely."""
+    from .inspection import build_dry
+
+    header = read_checkpoint(path)
+    module, where = load_target(model, target)
+    skip = _stand_ins(placeholders, where)
+    report, comparison, wanted = fit_report(header, module, skip, target=where.rstrip(".") or "model")
+    if comparison.distance() == 0:
+        return report
+
+    def rebuilt(candidate: Any) -> Signature | None:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                built = build_dry(factory, candidate, cpu_fallback=False).model
+            sig = signature(load_target(built, target)[0])
+        except Exception:
+            return None
+        return {k: v for k, v in sig.items() if not k.startswith(tuple(skip))}
+
+    root = ("model", "pretransform") if target == "pretransform" else ("model",)
+    found = search(plain, root, rebuilt, wanted)
+    report["search"] = {"rebuilds": found.builds, "fits": found.fits}
+    if not found.fits:
+        report["notes"].append("no change of the config's integers and integer lists makes the model's tensors "
+                               "equal the checkpoint's: it was trained with a different architecture (other "
+                               "layer types or options)")
+        return report
+    report["suggestions"] = _suggestions(plain, found.edits, found.blame)
+    edited = _apply(plain, found.edits)
+    problems = [p for p in find_problems(edited) if getattr(p, "severity", "error") == "error"
+                and p.parts[:1] != ("training",)]
+    if problems:
+        report["notes"].append("after these edits the config has problems of its own: "
+                               + "; ".join(f"{p.path}: {p.message}" for p in problems))
+    return report
+
+
+def _apply(plain: dict[str, Any], edits: dict[Knob, int]) -> dict[str, Any]:
+    edited = plain
+    for knob, value in edits.items():
+        edited = knob.with_value(edited, value)
+    return edited
+
+
+def _suggestions(plain: dict[str, Any], edits: dict[Knob, int], blame: dict[Knob, Any]) -> list[dict[str, Any]]:
+    """One suggestion per edited config value (a list edited element by element is one suggestion), with the
+    reason of the edit that leaves most wrong when undone."""
+    edited = _apply(plain, edits)
+    by_path: dict[tuple[Any, ...], list[Any]] = {}
+    for knob in edits:
+        for touched in knob.touches:
+            by_path.setdefault(touched, []).append(blame.get(knob))
+    out = []
+    for parts, comparisons in by_path.items():
+        node_before, node_after = _value(plain, parts), _value(edited, parts)
+        if node_before != node_after:
+            worst = max(comparisons, key=lambda c: -1 if c is None else c.distance())
+            out.append({"path": _json_path(parts), "value": node_after, "was": node_before, "reason": reason(worst)})
+    return out
+
+
+def _value(config: Any, parts: tuple[Any, ...]) -> Any:
+    for part in parts:
+        config = config[part]
+    return config
+
+
+_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
+
+
+def _ranges(numbers: list[int]) -> str:
+    spans: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def summarize(keys: list[str], limit: int = 6) -> list[str]:
+    """Keys folded at their first layer number (``transformer.layers.[2-3,5].* (24 tensors)``), or by module."""
+    numbers: dict[str, list[int]] = {}
+    counts: Counter[str] = Counter()
+    for key in keys:
+        found = _INDEX.search(key)
+        head = key[:found.start()] + ".#" if found and found.end() < len(key) else key.rsplit(".", 1)[0]
+        numbers.setdefault(head, []).extend([int(found[1])] if found and head.endswith(".#") else [])
+        counts[head] += 1
+    lines = [f"{head[:-2] + f'.[{_ranges(numbers[head])}]' if head.endswith('.#') else head}.* ({count} tensor"
+             f"{'s' if count > 1 else ''})" for head, count in counts.items()]
+    return lines[:limit] + ([f"… and {len(lines) - limit} more modules"] if len(lines) > limit else [])
+
+
+VERDICTS = {"strict": "loads with strict=True", "partial": "loads only with strict=False",
+            "no": "does not load (shape mismatches)"}
+
+
+def render_checkpoint(section: dict[str, Any]) -> list[str]:
+    """Text lines of the checkpoint section, in the style of the inspect report."""
+    label = "pretransform checkpoint" if section["target"] != "model" else "checkpoint"
+    into = "" if section["target"] == "model" else f" into {section['target']}"
+    layout = f", model under '{section['prefix']}'" if section["prefix"] else ""
+    lines = [f"  {label}  {section['path']} ({section['format']}{layout}){into}: {VERDICTS[section['loads']]}"]
+    total = section["matched"] + len(section["missing"]) + len(section["mismatched"]) + len(section["renamed"])
+    lines.append(f"    {section['matched']:,} of {total:,} model tensors match; {len(section['missing']):,} missing, "
+                 f"{len(section['unexpected']):,} unexpected, {len(section['mismatched']):,} of another shape"
+                 + (f", {len(section['renamed']):,} named differently" if section["renamed"] else ""))
+    for group in section["submodules"]:
+        if group["missing"] or group["unexpected"] or group["mismatched"] or group["renamed"]:
+            name = group["role"] if group["role"] == group["name"] else f"{group['role']} ({group['name']})"
+            counts = ", ".join(f"{group[k]} {k}" for k in ("missing", "unexpected", "mismatched", "renamed")
+                               if group[k])
+            lines.append(f"    {name}: {group['matched']} match, {counts}")
+    for entry in section["mismatched"][:5]:
+        lines.append(f"      shape   {entry['key']}: checkpoint {entry['checkpoint_shape']}, "
+                     f"model {entry['model_shape']}")
+    if len(section["mismatched"]) > 5:
+        lines.append(f"      … and {len(section['mismatched']) - 5} more of another shape")
+    for kind, label_ in (("missing", "missing"), ("unexpected", "extra")):
+        for line in summarize(section[kind]):
+            lines.append(f"      {label_:<8}{line}")
+    for entry in section["ema"]:
+        lines.append(f"    EMA copy under '{entry['prefix']}' ({entry['copies']}): {entry['tensors']:,} tensors, "
+                     f"{VERDICTS[entry['loads']]}")
+    for entry in section["beside"]:
+        where = f"'{entry['prefix']}' ({entry['tensors']:,} tensors)" if entry.get("prefix") else entry["entry"]
+        lines.append(f"    beside the model: {where}: {entry['what']}")
+    for note in section["notes"]:
+        lines.append(f"    note: {note}")
+    if section["suggestions"]:
+        lines.append("    suggested edits (verified: with them the model's tensors equal the checkpoint's exactly):")
+        for entry in section["suggestions"]:
+            lines.append(f"      set {entry['path']} to {entry['value']} (now {entry['was']}): {entry['reason']}")
+    return lines
