@@ -180,9 +180,11 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     import contextlib
     import warnings
 
+    from .checkpoint_read import CheckpointError
     from .errors import ConfigError, FactoryUnavailableError
     from .inspection import BuildError, inspect_config_path, render_text
 
+    checkpoints = {"checkpoint": args.ckpt, "pretransform_checkpoint": args.pretransform_ckpt}
     status = EXIT_OK
     results: list[dict[str, Any]] = []
     files = list(_expand(args.files))  # LoadError: a usage error, reported by main()
@@ -191,9 +193,13 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         try:
             with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():  # upstream's notices
                 warnings.simplefilter("ignore")
-                report = inspect_config_path(path)
+                report = inspect_config_path(path, **checkpoints)
         except LoadError as exc:
             print(f"sat-config: cannot read {exc}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        except CheckpointError as exc:
+            print(f"sat-config: cannot check the checkpoint: {exc}", file=sys.stderr)
             status = EXIT_USAGE
             continue
         except ConfigError as exc:
@@ -207,7 +213,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             result.update(valid=not problems, built=True, **report, errors=[p.to_dict() for p in problems])
             text = "\n".join([render_text(report, str(path))] + [
                 f"  training problem (the model above is unaffected): {p.render(str(path))}" for p in problems])
-        status = max(status, EXIT_OK if result["valid"] and result["built"] else EXIT_INVALID)
+        fits = all(result[key]["loads"] == "strict" for key in checkpoints if key in result)  # exit 0: strict
+        status = max(status, EXIT_OK if result["valid"] and result["built"] and fits else EXIT_INVALID)
         results.append(result)
         if args.format == "text":
             print(text)
@@ -347,6 +354,11 @@ def build_parser() -> argparse.ArgumentParser:
                                   "parameters, the audio-to-latent chain and the conditioning inputs")
     inspect.add_argument("files", nargs="+", metavar="FILE")
     inspect.add_argument("--format", choices=("text", "json"), default="text")
+    inspect.add_argument("--ckpt", metavar="FILE", help="check that the model's weights in FILE (safetensors, "
+                         ".ckpt, .pt) fit the config, and suggest config edits when they do not (exit 0 only "
+                         "when they load with strict=True)")
+    inspect.add_argument("--pretransform-ckpt", metavar="FILE", help="the same for the pretransform's weights "
+                         "alone (train.py's --pretransform-ckpt-path)")
     inspect.set_defaults(run=_cmd_inspect)
     schema = commands.add_parser("schema", help="print the bundled JSON Schema (every reference internal)")
     schema.add_argument("--output", "-o", metavar="FILE", help="write it to FILE instead of standard output")
