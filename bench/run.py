@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = sorted((REPO / "tests" / "fixtures" / "upstream").glob("*.json"))
+FIXTURES = sorted((REPO.parent / "shared" / "reference" / "upstream-configs").glob("*.json"))  # upstream's examples
 SCHEMA = REPO / "generated" / "schema.json"
 BIN = Path(sys.executable).parent
 LARGEST = max(FIXTURES, key=lambda p: p.stat().st_size)
@@ -161,7 +161,7 @@ def _child(body: str) -> dict[str, float]:
 
 
 def dry_run(repeats: int) -> dict[str, Any]:
-    target = REPO / "tests" / "fixtures" / "upstream" / "txt2audio--stable_audio_2_0.json"
+    target = REPO.parent / "shared" / "reference" / "upstream-configs" / "txt2audio--stable_audio_2_0.json"
     inspect = (
         "import subprocess\n"
         f"from sat_config.inspection import inspect_config_path\n"
@@ -198,7 +198,8 @@ def overhead(repeats: int) -> dict[str, Any]:
 
     import sat_config
 
-    config = json.loads((REPO / "tests/fixtures/upstream/autoencoders--stable_audio_2_0_vae.json").read_text())
+    shipped = REPO.parent / "shared/reference/upstream-configs/autoencoders--stable_audio_2_0_vae.json"
+    config = json.loads(shipped.read_text())
     torch.manual_seed(0)
     with warnings.catch_warnings():  # the shipped training section uses InverseLR: reported, not the point here
         warnings.simplefilter("ignore")
@@ -255,11 +256,21 @@ def render_markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _register_modules() -> None:
+    """Add the figures of bench/bench_*.py (each module's FIGURES), in name order."""
+    import importlib
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    for module in sorted(Path(__file__).resolve().parent.glob("bench_*.py")):
+        FIGURES.update(importlib.import_module(module.stem).FIGURES)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--only", nargs="*", choices=sorted(FIGURES), help="run only these figures")
+    parser.add_argument("--only", nargs="*", help="run only these figures (names as in bench/RESULTS.md)")
     args = parser.parse_args(argv)
+    _register_modules()
     results: dict[str, Any] = {"machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
                                "repeats": args.repeats, "figures": {}}
     for name, figure in FIGURES.items():

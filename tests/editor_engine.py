@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from support.files import REPO
 
 ENGINE = REPO / "editor-test"
 SCHEMA = REPO / "generated" / "schema.json"

@@ -9,20 +9,21 @@ network-bound pretransforms (dac_pretrained, audiocraft_pretrained: enum-only co
 negative cases) and the autoencoder pretransform (a whole model section: its parts are the branches below).
 
 Sizes are bounded (integers <= 6, arrays <= 3 items, numbers within +-100) so every build is quick. The examples
-per branch come from SAT_FUZZ_EXAMPLES (default 6, derandomized); ``make fuzz`` runs many more, randomly.
+per branch come from ``support.fuzzing.FUZZ`` (``make fuzz`` runs many more, randomly).
 """
 
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
-from test_autoencoder_family import build
+from support.building import build
+from support.fuzzing import FUZZ
+from support.schema import DEFS, reachable
 
 from sat_config import problems_in
 from sat_config.rules_lib import (
@@ -37,12 +38,7 @@ from sat_config.rules_lib import (
     pretransform_channels,
     pretransform_downsampling,
 )
-from sat_config.validation import load_bundled_schema
 
-EXAMPLES = int(os.environ.get("SAT_FUZZ_EXAMPLES", "6"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="SAT_FUZZ_EXAMPLES" not in os.environ,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-DEFS = load_bundled_schema()["$defs"]
 INT_LIMIT, ITEMS_LIMIT, NUMBER_LIMIT = 6, 3, 100
 
 
@@ -63,23 +59,6 @@ def bounded(node: Any) -> Any:
     if "array" in types:
         out["maxItems"] = min(node.get("maxItems", ITEMS_LIMIT), max(node.get("minItems", 0), ITEMS_LIMIT))
     return out
-
-
-def reachable(name: str, seen: set[str] | None = None) -> set[str]:
-    """The $defs a definition refers to, transitively (itself included)."""
-    seen = set() if seen is None else seen
-    seen.add(name)
-    stack = [DEFS[name]]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            target = node.get("$ref", "").rsplit("/", 1)[-1]
-            if target in DEFS and target not in seen:
-                reachable(target, seen)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return seen
 
 
 def branch_strategy(name: str) -> st.SearchStrategy[Any]:

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, UPSTREAM, apply_ops, case_config, case_files, load_json
 from editor_engine import SCHEMA, SchemaWalker, editor_fixture, write_config  # noqa: F401  (the `editor` fixture)
 from pydantic import ValidationError
 from sat_config.generated.models import ModelConfig
+from support.files import EXAMPLES, UPSTREAM, apply_ops, case_config, case_files, load_json
 
 from sat_config import problems_in
 

@@ -3,37 +3,35 @@ sections) agree with stable-audio-tools 0.0.19: what they accept builds, with up
 reject is reported at the right path before any torch code runs; every constructor parameter is covered; every
 cross-field rule has a case whose upstream failure is reproduced.
 
-Network-bound pretransforms build with their downloads replaced by shape-equivalent placeholders
-(``offline_downloads``); upstream's own loading code runs around them.
+Network-bound pretransforms build with their downloads replaced by the shape-equivalent stand-ins of
+``sat_config.placeholders`` (the ``offline`` fixture); upstream's own loading code runs around them.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-import io
 import json
 import re
 import subprocess
 import sys
-import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from conftest import CASES, EXAMPLES, REPO, UPSTREAM, apply_ops, build_seeded, load_json, state_dict_signature
+from support.building import build, build_seeded, state_dict_signature
+from support.files import EXAMPLES, REPO, UPSTREAM, apply_ops, case_files, load_json, upstream_params
+from support.schema import DEFS, read_keys, signature
 
 import sat_config
 from sat_config import problems_in
-from sat_config.validation import load_bundled_schema
 
-POSITIVE = {p.stem: p for p in sorted((CASES / "positive").glob("ae_*.json"))}
-NEGATIVE = sorted((CASES / "negative").glob("ae_*.json"))
+POSITIVE = {p.stem: p for p in case_files("positive", "autoencoder") if p.name.startswith("ae_")}
+NEGATIVE = [p for p in case_files("negative", "autoencoder") if p.name.startswith("ae_")]
 RULE_PREFIXES = ("autoencoder.", "hyperencoder.", "oobleck_encoder.", "oobleck_decoder.", "seanet_encoder.",
                  "seanet_decoder.", "dac_decoder.", "residual_vq.", "dac_rvq.", "dac_rvq_vae.", "fsq.",
                  "dithered_fsq.", "dac_pretrained.", "pqmf.")
-DEFS = load_bundled_schema()["$defs"]
 UNIONS = {"encoder": "EncoderConfig", "decoder": "DecoderConfig", "bottleneck": "BottleneckConfig",
           "pretransform": "PretransformConfig"}
 
@@ -54,81 +52,6 @@ def branches(union: str) -> dict[str, dict[str, Any]]:
 def params_of(branch: dict[str, Any]) -> dict[str, Any]:
     """The schema of a branch's ``config`` object."""
     return DEFS[branch["properties"]["config"]["$ref"].rsplit("/", 1)[1]]
-
-
-# --- building -------------------------------------------------------------------------------------------------
-
-_META_ONLY = ("meta tensor", "on meta tensors")
-
-
-def build(factory: Any, config: Any) -> Any:
-    """Build on the meta device; on CPU when upstream needs real values while building (``.item()``)."""
-    import torch
-
-    try:
-        with torch.device("meta"):
-            return build_seeded(factory, config)
-    except (RuntimeError, NotImplementedError) as exc:
-        if not any(text in str(exc) for text in _META_ONLY):
-            raise
-    return build_seeded(factory, config)
-
-
-# descript-audio-codec's published architectures (its conf/final/*.yml), by (model_type, model_bitrate)
-DAC_ARCHITECTURES = {
-    ("44khz", "8kbps"): {"encoder_rates": [2, 4, 8, 8], "decoder_rates": [8, 8, 4, 2], "n_codebooks": 9,
-                         "sample_rate": 44100},
-    ("44khz", "16kbps"): {"encoder_rates": [2, 4, 8, 8], "decoder_rates": [8, 8, 4, 2], "n_codebooks": 18,
-                          "latent_dim": 128, "sample_rate": 44100},
-    ("24khz", "8kbps"): {"encoder_rates": [2, 4, 5, 8], "decoder_rates": [8, 5, 4, 2], "n_codebooks": 32,
-                         "sample_rate": 24000},
-    ("16khz", "8kbps"): {"encoder_rates": [2, 4, 5, 8], "decoder_rates": [8, 5, 4, 2], "n_codebooks": 12,
-                         "sample_rate": 16000},
-}
-# audiocraft's EnCodec: (sample_rate, frame_rate, channels, num_codebooks, cardinality)
-AUDIOCRAFT_CODECS = {"facebook/encodec_32khz": (32000, 50, 1, 4, 2048),
-                     "facebook/encodec_24khz": (24000, 75, 1, 32, 1024)}
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[None]:
-    """dac_pretrained: dac.utils.download and DAC.load run, but the HTTP request answers with an untrained
-    checkpoint of the published architecture (cached under a temporary HOME). audiocraft_pretrained: the
-    ``audiocraft`` package (not installed) is a stand-in whose CompressionModel has the real rates and codebooks."""
-    import requests
-    import torch
-    from torch import nn
-
-    monkeypatch.setenv("HOME", str(tmp_path))
-
-    def get(url: str, *args: Any, **kwargs: Any) -> Any:
-        match = re.search(r"weights(?:_(\d+khz))?(?:_(\d+kbps))?\.pth$", url)
-        assert match, url
-        kwargs_ = DAC_ARCHITECTURES[(match.group(1) or "44khz", match.group(2) or "8kbps")]
-        buffer = io.BytesIO()
-        torch.save({"metadata": {"kwargs": dict(kwargs_)}, "state_dict": {}}, buffer)
-        return types.SimpleNamespace(status_code=200, content=buffer.getvalue())
-
-    monkeypatch.setattr(requests, "get", get)
-
-    class CompressionModel(nn.Module):
-        def __init__(self, sample_rate: int, frame_rate: int, channels: int, num_codebooks: int,
-                     cardinality: int) -> None:
-            super().__init__()
-            self.sample_rate, self.frame_rate, self.channels = sample_rate, frame_rate, channels
-            self.num_codebooks, self.cardinality = num_codebooks, cardinality
-
-        @staticmethod
-        def get_pretrained(name: str, device: Any = "cpu") -> CompressionModel:
-            return CompressionModel(*AUDIOCRAFT_CODECS[name])
-
-    package, models = types.ModuleType("audiocraft"), types.ModuleType("audiocraft.models")
-    package.__path__ = []  # type: ignore[attr-defined]
-    models.CompressionModel = CompressionModel  # type: ignore[attr-defined]
-    package.models = models  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "audiocraft", package)
-    monkeypatch.setitem(sys.modules, "audiocraft.models", models)
-    yield
 
 
 # --- every type: a valid config builds exactly like upstream ---------------------------------------------------
@@ -161,6 +84,16 @@ def test_positive_case_builds_like_upstream(name, upstream_factory, offline):
     assert type(ours) is type(theirs) and type(ours).__name__ == "AudioAutoencoder"
     assert state_dict_signature(ours) == state_dict_signature(theirs)
     assert state_dict_signature(ours), "the model has no state"
+
+
+def test_wavelet_pretransform_of_zero_levels_is_the_identity(upstream_factory):
+    """levels: 0 is accepted because upstream builds it and it works: encode and decode return the audio."""
+    import torch
+
+    model = build_seeded(upstream_factory, positive("ae_pretransform_wavelet_levels_0"))
+    audio = torch.randn(1, 2, 64)
+    with torch.no_grad():
+        assert torch.equal(model.pretransform.decode(model.pretransform.encode(audio)), audio)
 
 
 def test_hyperencoder_section_is_an_autoencoder_section(upstream_factory):
@@ -209,12 +142,12 @@ def test_unsupported_types_are_exactly_the_marked_ones():
 
 @pytest.mark.parametrize("key", sorted(UNSUPPORTED), ids=lambda k: "-".join(k))
 def test_unsupported_type_is_reported_and_upstream_really_fails(key, upstream_factory):
-    union, _ = key
+    union, tag = key
     edits, feature_off, error = UNSUPPORTED[key]
     config = apply_ops(positive("ae_bottleneck_vae"), {"set": edits})
     problems = problems_in(config)
     assert [(p.path, p.kind) for p in problems] == [(f"$.model.{union}.type", "unsupported")]
-    assert "cannot be built with the installed stable-audio-tools" in problems[0].message
+    assert tag in problems[0].message
     with pytest.raises((TypeError, ImportError), match=error):
         build(upstream_factory, config)
     if feature_off:  # the reason's own claim: without the broken feature the keys above do build
@@ -363,7 +296,7 @@ def test_negative_case_fires_its_rule(path, monkeypatch):
     assert case["rule"] in fired
 
 
-REAL_CONFIGS = [p for p in EXAMPLES + UPSTREAM]
+REAL_CONFIGS = upstream_params(EXAMPLES + UPSTREAM)
 
 
 @pytest.mark.parametrize("path", REAL_CONFIGS, ids=lambda p: p.stem)
@@ -423,19 +356,6 @@ def test_negative_case_fails_upstream_as_its_message_says(path, upstream_factory
 
 
 # --- completeness: the schema's keys are upstream's constructor parameters --------------------------------------
-
-
-def signature(target: Any, minus: set[str] = frozenset()) -> set[str]:
-    """Keyword parameters of a constructor (without self, *args, **kwargs and ``minus``)."""
-    parameters = inspect.signature(target).parameters.values()
-    names = {p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"}
-    return names - set(minus)
-
-
-def read_keys(function: Any, variable: str) -> set[str]:
-    """Keys a factory reads from one of its dict variables (``var.get("k")`` / ``var["k"]``)."""
-    source = inspect.getsource(function)
-    return set(re.findall(rf"\b{variable}(?:\.get\(|\[)[\"'](\w+)[\"']", source))
 
 
 def upstream_parameters() -> dict[tuple[str, str], set[str]]:
@@ -632,13 +552,15 @@ def test_fixed_value_sets_match_upstream():
     from dac import utils
     from stable_audio_tools.models.wavelets import WaveletEncode1d
 
+    from sat_config.placeholders import DAC_ARCHITECTURES
+
     wavelets = typing.get_args(inspect.signature(WaveletEncode1d).parameters["wavelet"].annotation)
     assert DEFS["WaveletPretransformParams"]["properties"]["wavelet"]["enum"] == list(wavelets)
     dac_params = DEFS["DacPretrainedPretransformParams"]["properties"]
     published = set(utils.__MODEL_LATEST_TAGS__)
     assert {m for m, _ in published} == set(dac_params["model_type"]["enum"])
     assert {b for _, b in published} == set(dac_params["model_bitrate"]["enum"])
-    assert set(DAC_ARCHITECTURES) == published
+    assert set(DAC_ARCHITECTURES) == published  # the offline stand-ins know every published codec
 
 
 def test_schema_objects_are_documented():

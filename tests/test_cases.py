@@ -1,4 +1,4 @@
-"""Data-driven acceptance tests: tests/cases/{positive,negative}/*.json.
+"""Data-driven acceptance tests: tests/cases/{positive,negative}/<family>/*.json.
 
 A case names a ``base`` config (path from the repo root) and edits (``set`` {json-pointer: value},
 ``delete`` [json-pointer]), or gives a whole ``config``. Negative cases list the exact problems expected
@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 
 import pytest
-from conftest import case_config, case_files, load_json
+from support.files import case_config, case_files, load_json
 
 import sat_config
 from sat_config import ConfigError, problems_in

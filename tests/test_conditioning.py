@@ -15,29 +15,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, load_json
 from hypothesis import assume, given
-from test_diffusion_family import (
+from support.building import assert_builds_like_upstream, build
+from support.failures import reproduce
+from support.files import EXAMPLES, case_config, case_files, load_json
+from support.fuzzing import FUZZ, strategy
+from support.schema import (
     DEFS,
-    FUZZ,
-    assert_builds_like_upstream,
     assert_defaults_are_upstreams,
     assert_documented,
-    build,
-    case_config,
-    cases,
     declared_rules,
     keys,
-    offline,  # noqa: F401 - the fixture, used through usefixtures
     read_keys,
     ref_name,
-    reproduce,
     signature,
-    strategy,
 )
 
 from sat_config import problems_in
 
+POSITIVE, NEGATIVE = case_files("positive", "conditioning"), case_files("negative", "conditioning")
 ENTRIES = {DEFS[ref_name(b)]["properties"]["type"]["const"]: ref_name(b) for b in DEFS["ConditionerConfig"]["oneOf"]}
 
 
@@ -45,28 +41,28 @@ def params(tag: str) -> str:
     return ref_name(DEFS[ENTRIES[tag]]["properties"]["config"])
 
 
-@pytest.mark.parametrize("path", cases("positive", "cond"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", POSITIVE, ids=lambda p: p.stem)
 @pytest.mark.usefixtures("offline")
 def test_positive_case_builds_like_upstream(path, upstream_factory):
     assert_builds_like_upstream(case_config(load_json(path)), upstream_factory)
 
 
 def test_every_conditioner_type_has_a_case():
-    used = {e["type"] for p in cases("positive", "cond") for e in case_config(load_json(p))["model"]["conditioning"]
+    used = {e["type"] for p in POSITIVE for e in case_config(load_json(p))["model"]["conditioning"]
             ["configs"]}
     assert set(ENTRIES) - used == {"clap_audio"}  # unsupported: its negative case shows upstream failing
-    assert "clap_audio" in {e["type"] for p in cases("negative", "cond") if load_json(p)["upstream"] == "unsupported"
+    assert "clap_audio" in {e["type"] for p in NEGATIVE if load_json(p)["upstream"] == "unsupported"
                             for e in case_config(load_json(p))["model"]["conditioning"]["configs"]}
 
 
-@pytest.mark.parametrize("path", cases("negative", "cond"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NEGATIVE, ids=lambda p: p.stem)
 @pytest.mark.usefixtures("offline")
 def test_negative_case_fails_upstream_as_its_message_says(path, upstream_factory):
     reproduce(load_json(path), upstream_factory)
 
 
 def test_every_rule_has_a_negative_case():
-    covered = {load_json(p).get("rule") for p in cases("negative", "cond")}
+    covered = {load_json(p).get("rule") for p in NEGATIVE}
     assert declared_rules(("conditioning.", "conditioner.")) <= covered
 
 
@@ -108,7 +104,8 @@ def test_config_keys_are_the_constructor_parameters():
                "pretransform": c.PretransformConditioner, "source_mix": c.SourceMixConditioner}
     assert set(classes) == set(ENTRIES)
     for tag, cls in classes.items():
-        expected = signature(cls, {"pretransform"}) | (popped if tag in ("pretransform", "source_mix") else set())
+        own = popped if tag in ("pretransform", "source_mix") else set()
+        expected = signature(cls, {"pretransform"}) | own
         assert keys(params(tag)) == expected, tag
         required = {n for n, p in inspect.signature(cls).parameters.items() if p.default is p.empty} - {
             "self", "pretransform", "output_dim"}  # output_dim: the builder passes cond_dim

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLES, UPSTREAM, build_seeded, load_json
+from support.building import build_seeded
+from support.files import EXAMPLES, UPSTREAM, load_json, upstream_params
 
 import sat_config
 from sat_config import FactoryUnavailableError
 
-OFFLINE_BUILDABLE = [p for p in UPSTREAM if p.name.startswith("autoencoders--")] + [
+OFFLINE_BUILDABLE = upstream_params([p for p in UPSTREAM if p.name.startswith("autoencoders--")] + [
     p for p in EXAMPLES if load_json(p)["model_type"] != "hyperencoder"
-]
+])
 
 
 @pytest.mark.parametrize("path", OFFLINE_BUILDABLE, ids=lambda p: p.stem)

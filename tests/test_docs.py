@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import EXAMPLES, REPO, case_config, case_files, load_json
+from support.files import EXAMPLES, REPO, apply_ops, case_config, case_files, load_json
 
 from generator.editor import schema_nodes
 from generator.emit import render_docs
@@ -88,8 +88,6 @@ def test_every_problem_links_to_an_existing_section(path):
     ({"set": {"/model/decoder/config/latent_dim": 9}}, "autoencodermodelconfig"),
 ])
 def test_problem_links_to_the_section_of_the_failing_key(edit, anchor):
-    from conftest import apply_ops
-
     problems = problems_in(apply_ops(load_json(EXAMPLES[0]), edit))
     assert [p.doc for p in problems] == [f"{DOCS_PAGE}#{anchor}"]
 

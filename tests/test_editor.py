@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, REPO, UPSTREAM, case_config, case_files, load_json
 from editor_engine import (  # noqa: F401  (editor_fixture: the `editor` fixture)
     FILE_MATCH,
     SCHEMA,
@@ -21,6 +20,7 @@ from editor_engine import (  # noqa: F401  (editor_fixture: the `editor` fixture
     editor_fixture,
     write_config,
 )
+from support.files import EXAMPLES, REPO, UPSTREAM, case_config, case_files, load_json
 
 from generator.bundle import bundle_schemas
 from generator.editor import enrich, schema_nodes, unsupported_message

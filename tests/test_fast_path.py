@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, UPSTREAM, case_config, case_files, load_json
+from support.files import EXAMPLES, UPSTREAM, case_config, case_files, load_json, upstream_params
 
 from sat_config.validation import fast_validator, find_problems
 
-SOURCES = EXAMPLES + UPSTREAM
+SOURCES = upstream_params(EXAMPLES + UPSTREAM)
 
 
 def _leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:

@@ -1,4 +1,4 @@
-"""The pipeline end to end: upstream fixtures, upstream-compatible errors, no torch on the validation path."""
+"""The pipeline end to end: upstream's example configs, upstream-compatible errors, no torch on the validation path."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, REPO, UPSTREAM, load_json
+from support.files import EXAMPLES, REPO, UPSTREAM, load_json, upstream_params
 
 import sat_config
 from sat_config import ConfigError
@@ -24,7 +24,7 @@ def test_examples_validate(path):
     assert sat_config.problems_in(load_json(path)) == []
 
 
-@pytest.mark.parametrize("path", UPSTREAM, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", upstream_params(UPSTREAM), ids=lambda p: p.stem)
 def test_upstream_examples_are_valid_at_the_top_level(path):
     problems = sat_config.problems_in(load_json(path))
     assert [p for p in problems if len(p.parts) <= 1] == []

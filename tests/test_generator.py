@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from support.files import REPO
 
 from generator.bundle import BundleError, bundle_schemas
 from generator.emit import render_files

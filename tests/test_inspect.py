@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, REPO, UPSTREAM, load_json
+from support.files import EXAMPLES, REPO, load_json, upstream_config
 
 pytest.importorskip("stable_audio_tools")
 
@@ -26,7 +26,7 @@ from sat_config.placeholders import (  # noqa: E402
 )
 
 BUILDABLE = [p for p in EXAMPLES if load_json(p)["model_type"] != "hyperencoder"]
-SA2 = next(p for p in UPSTREAM if p.name == "txt2audio--stable_audio_2_0.json")
+SA2 = "txt2audio--stable_audio_2_0"
 
 
 def example(stem):
@@ -112,7 +112,7 @@ def test_ids_supplied_with_the_batch_are_listed_without_a_conditioner():
 
 
 def test_stable_audio_2_0_builds_on_meta_with_its_clap_encoder_replaced():
-    report = inspect_config(load_json(SA2))
+    report = inspect_config(load_json(upstream_config(SA2)))
     assert report["device"] == "meta"
     # its training section asks for InverseLR, which torch 2.9 cannot build: listed, the model still inspected
     assert [(p.path, p.kind) for p in report["problems"]] == [
@@ -286,11 +286,11 @@ def test_cli_invalid_config_prints_problems_and_exits_1(tmp_path, capsys):
 
 
 def test_cli_training_problems_do_not_hide_the_model(capsys):
-    assert main(["inspect", str(SA2)]) == 1
+    assert main(["inspect", str(upstream_config(SA2))]) == 1
     out = capsys.readouterr().out
     assert "ConditionedDiffusionModelWrapper" in out and "1,213,337,602 total" in out
     assert "training problem (the model above is unaffected)" in out and "InverseLR" in out
-    assert main(["inspect", "--format", "json", str(SA2)]) == 1
+    assert main(["inspect", "--format", "json", str(upstream_config(SA2))]) == 1
     [result] = json.loads(capsys.readouterr().out)
     assert result["built"] and not result["valid"] and len(result["errors"]) == 1
 

@@ -12,35 +12,29 @@ import re
 from typing import Any
 
 import pytest
-from conftest import load_json
 from hypothesis import assume, given
-from test_diffusion_family import (
+from support.building import assert_builds_like_upstream, build, build_seeded
+from support.failures import reproduce, run_training_step
+from support.files import case_config, case_files, load_json
+from support.fuzzing import FUZZ, strategy
+from support.schema import (
     DEFS,
-    FUZZ,
-    assert_builds_like_upstream,
     assert_defaults_are_upstreams,
     assert_documented,
-    build,
-    build_seeded,
-    case_config,
-    cases,
     declared_rules,
     keys,
-    offline,  # noqa: F401 - the fixture, used through usefixtures
     read_keys,
-    reproduce,
-    run_training_step,
     signature,
-    strategy,
     transformer_passthrough,
 )
 
 from sat_config import problems_in
 
+POSITIVE, NEGATIVE = case_files("positive", "lm"), case_files("negative", "lm")
 BRANCH = "ContinuousTransformerLmConfig"
 
 
-@pytest.mark.parametrize("path", cases("positive", "lm"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", POSITIVE, ids=lambda p: p.stem)
 def test_positive_case_builds_like_upstream(path, upstream_factory):
     assert_builds_like_upstream(case_config(load_json(path)), upstream_factory)
 
@@ -52,22 +46,22 @@ def test_every_codebook_pattern_has_a_case():
     assert providers is not None
     registered = set(re.findall(r"'(\w+)':", providers.group(1)))
     assert set(DEFS[BRANCH]["properties"]["codebook_pattern"]["enum"]) == registered
-    used = {case_config(load_json(p))["model"]["lm"].get("codebook_pattern", "delay") for p in cases("positive", "lm")}
+    used = {case_config(load_json(p))["model"]["lm"].get("codebook_pattern", "delay") for p in POSITIVE}
     assert registered - used <= {"delay"}  # delay: the default, examples/lm_tiny_rvq.json
 
 
-@pytest.mark.parametrize("path", cases("negative", "lm"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NEGATIVE, ids=lambda p: p.stem)
 @pytest.mark.usefixtures("offline")
 def test_negative_case_fails_upstream_as_its_message_says(path, upstream_factory):
     reproduce(load_json(path), upstream_factory)
 
 
 def test_every_rule_has_a_negative_case():
-    covered = {load_json(p).get("rule") for p in cases("negative", "lm")}
+    covered = {load_json(p).get("rule") for p in NEGATIVE}
     assert declared_rules(("lm.", "lm_backbone.")) <= covered
 
 
-@pytest.mark.parametrize("path", cases("positive", "lm"), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", POSITIVE, ids=lambda p: p.stem)
 def test_lm_forward_fails_upstream_only_on_the_mask_bug(path, upstream_factory):
     """What the backbone's description says: it builds, but its forward pass hands mask= to
     TransformerBlock.forward (TypeError); with only that bypassed, the logits come out."""
@@ -97,7 +91,8 @@ def test_backbone_keys_are_the_constructor_parameters():
     call = inspect.getsource(Backbone.__init__).split("ContinuousTransformer(")[1].split("**kwargs")[0]
     set_by_backbone = set(re.findall(r"(\w+)\s*=", call))
     assert set_by_backbone == {"dim", "dim_in", "dim_out", "cross_attend", "cond_token_dim", "causal"}
-    assert keys("ContinuousTransformerLmParams") == signature(Backbone) | transformer_passthrough(set_by_backbone)
+    passed_on = transformer_passthrough(set_by_backbone)
+    assert keys("ContinuousTransformerLmParams") == signature(Backbone) | passed_on
     assert_defaults_are_upstreams("ContinuousTransformerLmParams", Backbone, ContinuousTransformer, TransformerBlock)
 
 
@@ -115,7 +110,7 @@ NARROW = {"ContinuousTransformerLmParams": {"properties": {
 
 @pytest.mark.parametrize("pattern", DEFS[BRANCH]["properties"]["codebook_pattern"]["enum"])
 def test_generated_backbone_configs_that_validate_build(pattern, upstream_factory):
-    base = case_config(load_json(next(p for p in cases("positive", "lm") if p.stem == "lm_parallel")))
+    base = case_config(load_json(next(p for p in POSITIVE if p.stem == "lm_parallel")))
 
     @FUZZ
     @given(strategy("ContinuousTransformerLmParams", narrow=NARROW))

@@ -1,10 +1,10 @@
 """The `training` section, checked against stable-audio-tools' own training factory.
 
-Every positive case ``tests/cases/positive/train_*.json`` builds a real training wrapper, its optimizers and its
-demo callback; every negative case ``train_*.json`` fails upstream at the stage its ``upstream`` field names (or,
-for ``ignored``, is silently accepted). Configs are handed to upstream the way its train.py does: one dict for the
-model and the wrapper (the seanet encoder reverses its ``ratios`` in place, and the autoencoder wrapper relies on
-building its EMA copy twice from that same dict).
+Every positive case ``tests/cases/positive/training/*.json`` builds a real training wrapper, its optimizers and
+its demo callback; every negative case ``tests/cases/negative/training/*.json`` fails upstream at the stage its
+``upstream`` field names (or, for ``ignored``, is silently accepted). Configs are handed to upstream the way its
+train.py does: one dict for the model and the wrapper (the seanet encoder reverses its ``ratios`` in place, and
+the autoencoder wrapper relies on building its EMA copy twice from that same dict).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, REPO, UPSTREAM, case_config, case_files, load_json
+from support.files import EXAMPLES, REPO, UPSTREAM, case_config, case_files, case_path, load_json, upstream_params
 
 from sat_config import problems_in
 
-TRAIN_POSITIVE = [p for p in case_files("positive") if p.name.startswith("train_")]
-TRAIN_NEGATIVE = [p for p in case_files("negative") if p.name.startswith("train_")]
+TRAIN_POSITIVE = case_files("positive", "training")
+TRAIN_NEGATIVE = case_files("negative", "training")
 SNAPSHOT = REPO / "schemas" / "training" / "torch_optim.schema.json"
 EXAMPLE = {load_json(p)["model_type"]: p for p in EXAMPLES}
 
@@ -118,12 +118,12 @@ UPSTREAM_TRAINING_PROBLEMS = {
 }
 
 
-@pytest.mark.parametrize("path", UPSTREAM, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", upstream_params(UPSTREAM), ids=lambda p: p.stem)
 def test_upstream_training_sections_validate_except_inverse_lr(path):
     assert _training_problems(load_json(path)) == UPSTREAM_TRAINING_PROBLEMS.get(path.stem, [])
 
 
-@pytest.mark.parametrize("path", UPSTREAM, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", upstream_params(UPSTREAM), ids=lambda p: p.stem)
 def test_upstream_training_sections_build_where_the_schema_says(path, upstream):
     """The autoencoders are built as shipped (on the meta device). dance_diffusion's DAU1d and txt2audio's CLAP
     cannot be built here, so their training sections are put on the tiny example model of the same type."""
@@ -282,12 +282,12 @@ def test_invalid_training_section_fails_upstream_where_the_case_says(path, upstr
 
 
 def test_valid_inpainting_demo_runs(upstream, monkeypatch):
-    config = _small_demo(case_config(load_json(REPO / "tests/cases/positive/train_diffusion_cond_inpaint.json")))
+    config = _small_demo(case_config(load_json(case_path("positive", "train_diffusion_cond_inpaint"))))
     _first_demo(upstream, config, _wrapper(upstream, config), monkeypatch)
 
 
 def test_valid_autoencoder_training_takes_a_step(upstream):
-    config = copy.deepcopy(case_config(load_json(REPO / "tests/cases/positive/train_autoencoder_full.json")))
+    config = copy.deepcopy(case_config(load_json(case_path("positive", "train_autoencoder_full"))))
     _manual_step(_wrapper(upstream, config).configure_optimizers())
 
 
