@@ -16,9 +16,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata
-from pathlib import Path
 from typing import Any, Literal
+
+from . import installed
 
 How = Literal["chosen", "detected", "assumed", "unknown"]
 
@@ -101,57 +101,35 @@ def _release(version: str) -> tuple[int, ...]:
         raise TargetError(f"not a version: {version!r} (e.g. --torch 2.6 or 2.9.1)") from None
 
 
-def _source_file(dist: metadata.Distribution, relative: str) -> Path | None:
-    """Where an installed distribution's file lives: in site-packages, or in the clone it was installed from."""
-    direct = dist.read_text("direct_url.json")
-    if direct:
-        try:
-            url = json.loads(direct).get("url", "")
-        except ValueError:
-            url = ""
-        if url.startswith("file://"):
-            candidate = Path(url.removeprefix("file://")) / relative
-            if candidate.is_file():
-                return candidate
-    candidate = Path(str(dist.locate_file(relative)))
-    return candidate if candidate.is_file() else None
-
-
 def _detect_target() -> tuple[Target, How, str | None]:
     default = default_target()
-    try:
-        dist = metadata.distribution(default.distribution)
-    except metadata.PackageNotFoundError:
+    dist = installed.find(default.distribution)
+    if dist is None:
         return default, "assumed", f"{default.distribution} is not installed"
-    version = dist.version
-    candidates = [t for t in targets().values() if t.distribution == default.distribution and t.version == version]
+    candidates = [t for t in targets().values() if t.distribution == default.distribution and
+                  t.version == dist.version]
     if not candidates:
-        return default, "assumed", f"{default.distribution} {version} is installed, which no target describes"
-    sources: dict[str, str] = {}
+        return default, "assumed", f"{default.distribution} {dist.version} is installed, which no target describes"
     for target in candidates:
-        path = _source_file(dist, target.fingerprint["file"])
-        if path is None:
-            continue
-        if path not in sources:
-            try:
-                sources[str(path)] = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-        if target.fingerprint["contains"] in sources[str(path)]:
+        path = dist.source_file(target.fingerprint["file"])
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace") if path else ""
+        except OSError:
+            text = ""
+        if target.fingerprint["contains"] in text:
             return target, "detected", None
-    return default, "assumed", f"{default.distribution} {version} is installed, but its source matches no target"
+    return default, "assumed", f"{default.distribution} {dist.version} is installed, but its source matches no " \
+                               "target"
 
 
 def _detect_torch() -> str | None:
-    try:
-        return metadata.version("torch")
-    except metadata.PackageNotFoundError:
-        return None
+    dist = installed.find("torch")
+    return dist.version if dist else None
 
 
 @cache
 def detected() -> Environment:
-    """The installed environment (cached for the process): package metadata and one source file, no imports."""
+    """The installed environment (cached for the process): dist-info folders and one source file, no imports."""
     target, how, note = _detect_target()
     torch = _detect_torch()
     return Environment(target, how, torch, "detected" if torch else "unknown", note)
@@ -183,11 +161,7 @@ def _clause(key: str, value: str, env: Environment) -> bool | None:
     if key == "missing":
         if not env.installed:
             return None
-        try:
-            metadata.distribution(value)
-        except metadata.PackageNotFoundError:
-            return True
-        return False
+        return installed.find(value) is None
     raise TargetError(f"unknown condition clause {key!r}")
 
 
@@ -227,19 +201,16 @@ def describe_condition(when: list[dict[str, str]], titles: Mapping[str, str] | N
 
 def unsupported_message(spec: Mapping[str, Any], holds: bool | None = True, env: Environment | None = None,
                         titles: Mapping[str, str] | None = None) -> str:
-    """The text of an ``unsupported`` problem, and of the editor's deprecation message (no ``env``): for what
-    fails everywhere, what fails in the judged environment, and what this environment cannot decide."""
+    """The text of an ``unsupported`` problem, and of the editor's deprecation message: for what fails on every
+    target, what fails under a condition, and (a warning) what the judged environment ``env`` cannot decide."""
     when = spec.get("when")
     if not when:
         return f"{spec['what']} cannot be built by stable-audio-tools: {spec['reason']}"
     condition = describe_condition(when, titles)
-    if env is None:
-        return f"{spec['what']} fails {condition}: {spec['reason']}"
-    if holds is None:
+    if holds is None and env is not None:
         return f"{spec['what']} fails {condition}; this environment cannot tell whether that applies (judged " \
                f"against {env.describe()}): {spec['reason']}"
-    return f"{spec['what']} fails {condition}, which is what it is judged against ({env.describe()}): " \
-           f"{spec['reason']}"
+    return f"{spec['what']} fails {condition}: {spec['reason']}"
 
 
 def schema_for_target(name: str, torch: str | None = None, schema: dict[str, Any] | None = None) -> dict[str, Any]:

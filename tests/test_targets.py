@@ -9,7 +9,6 @@ stable-audio-tools nor torch is installed (pre-commit, ``pip install sat-config`
 from __future__ import annotations
 
 import json
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from conftest import REPO, case_config, load_json
 from support.files import upstream_config
 
 import sat_config
-from sat_config import targets
+from sat_config import installed, targets
 from sat_config.cli import main
 
 CASES = sorted((REPO / "tests" / "cases" / "targets").glob("*.json"))
@@ -26,21 +25,9 @@ FLAGSHIPS = ["txt2audio--stable_audio_2_0", "autoencoders--stable_audio_2_0_vae"
 
 @pytest.fixture
 def validation_only(monkeypatch):
-    """As if neither stable-audio-tools nor torch were installed (package metadata says so)."""
-    real_distribution, real_version = metadata.distribution, metadata.version
-
-    def distribution(name):
-        if name in ("stable-audio-tools", "torch"):
-            raise metadata.PackageNotFoundError(name)
-        return real_distribution(name)
-
-    def version(name):
-        if name in ("stable-audio-tools", "torch"):
-            raise metadata.PackageNotFoundError(name)
-        return real_version(name)
-
-    monkeypatch.setattr(targets.metadata, "distribution", distribution)
-    monkeypatch.setattr(targets.metadata, "version", version)
+    """As if neither stable-audio-tools nor torch were installed (no dist-info folders for them)."""
+    real = installed.find
+    monkeypatch.setattr(installed, "find", lambda name: None if name in ("stable-audio-tools", "torch") else real(name))
     targets.detected.cache_clear()
     yield
     targets.detected.cache_clear()
