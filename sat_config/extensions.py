@@ -281,6 +281,8 @@ class _Merger:
                 raise self.fail(parts, f"{walked} has no key {key!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
             node = properties[key]
             walked += "." + key
+            if not isinstance(node, dict):
+                raise self.fail(parts, f"{walked} is {json.dumps(node)}, not a schema object that can be extended")
         return self._deref(node)
 
     def _refs_in(self, node: dict[str, Any]) -> list[str]:
@@ -428,6 +430,10 @@ class _Merger:
             whose = f"extension {other[0].name!r}" if other else "the built-in schema"
             raise self.fail(parts, f"{location} already has the key {key!r} ({whose}): to change its definition, "
                             "put it under 'replace'")
+        added = self.key_owner.get(("keys", id(obj), key))
+        if replace and added is not None and added[0] is not self.ext:
+            raise self.fail(parts, f"{location}.{key} is a key extension {added[0].name!r} ({added[0].source}) adds: "
+                            "the two extensions disagree about it")
         self.key_owner[(section, id(obj), key)] = (self.ext, schema)
         obj["properties"] = {**obj["properties"], key: annotate(copy.deepcopy(schema))}
 

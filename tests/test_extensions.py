@@ -153,6 +153,9 @@ BROKEN = [
      "$.rules.ToyMlpParams[0].require[0].op", "is not one of"),
     ("title", lambda d: d["$defs"]["ToyMlpParams"].update(title="Params"), "$['$defs'].ToyMlpParams.title",
      "must be the schema's name"),
+    ("boolean-step", lambda d: (d["$defs"]["ToyMlpParams"]["properties"].update(free=True),
+                                d["keys"].update({"ToyMlpParams.free": {"x": {}}})),
+     "$.keys['ToyMlpParams.free']", "not a schema object"),
 ]
 
 
@@ -178,6 +181,10 @@ def test_two_extensions_that_disagree_are_an_error(tmp_path):
     other = write(tmp_path, second, "other.json")
     with pytest.raises(ExtensionError, match="also added by extension 'toy-fork'.*disagree"):
         merge(load_bundled_schema(), [load_extension(TOY), load_extension(other)])
+    replacing = write(tmp_path, {"name": "replacing-fork", "replace": {"DiTConfig": {"gated": {"type": "integer"}}}},
+                      "replacing.json")
+    with pytest.raises(ExtensionError, match="extension 'toy-fork' .* adds: the two extensions disagree"):
+        merge(load_bundled_schema(), [load_extension(TOY), load_extension(replacing)])
     renamed = dict(toy(), description="changed")
     with pytest.raises(ExtensionError, match="extension 'toy-fork' is also"):
         discover([TOY, write(tmp_path, renamed, "same-name.json")], env={})
