@@ -128,3 +128,18 @@ def test_vscode_completes_extension_tags_with_what_they_build(editor, editor_sch
     offered = {item["label"].strip('"'): item.get("documentation", "") for item in items}
     assert "toy_mlp" in offered and "A toy frame-wise MLP" in str(offered["toy_mlp"])
     assert "diffusion_cond" in offered
+
+
+def test_vscode_checks_extension_files_against_the_meta_schema(editor, tmp_path):
+    meta = REPO / "sat_config" / "extension.schema.json"
+    broken = json.loads(EXTENSIONS[0].read_text(encoding="utf-8"))
+    broken["$schema"] = meta.as_uri()
+    broken["enums"]["ContinuousTransformerLmConfig.codebook_pattern"][0].pop("description")
+    broken_path = tmp_path / "broken-extension.json"
+    broken_path.write_text(json.dumps(broken, indent=2), encoding="utf-8")
+    results = editor.diagnostics([*EXTENSIONS, broken_path])
+    for path in EXTENSIONS:
+        assert results[str(path)]["schemas"] == [meta.as_uri()], path
+        assert results[str(path)]["diagnostics"] == [], path
+    flagged = [d["path"] for d in results[str(broken_path)]["diagnostics"] if d["severity"] == "error"]
+    assert ["enums", "ContinuousTransformerLmConfig.codebook_pattern", 0] in flagged, flagged
