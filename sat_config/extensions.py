@@ -14,6 +14,7 @@ import copy
 import json
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -176,18 +177,52 @@ def discover(paths: Iterable[str | Path] = (), env: Mapping[str, str] = os.envir
 
 
 def _installed() -> list[Extension]:
-    from importlib.metadata import entry_points
-
     extensions = []
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        origin = f"entry point {entry.name}"
-        module, _, resource = entry.value.partition(":")
+    for name, value in entry_points(ENTRY_POINT_GROUP):
+        origin = f"entry point {name}"
+        module, _, resource = value.partition(":")
         path = package_file(module.strip(), resource.strip())
         if path is None:
-            raise ExtensionError(f"{entry.value} ({origin})", "$", "no such file: the entry point's value must be "
+            raise ExtensionError(f"{value} ({origin})", "$", "no such file: the entry point's value must be "
                                  "'package:file.json', a JSON file inside an installed package")
         extensions.append(load_extension(path, origin))
     return extensions
+
+
+def entry_points(group: str) -> list[tuple[str, str]]:
+    """(name, value) of the installed entry points of ``group``, read from each distribution's
+    ``entry_points.txt`` (the first distribution of a name on ``sys.path`` counts, as for imports). This runs in
+    every process that validates, and importing ``importlib.metadata`` alone costs more than a validation."""
+    from .installed import _dist_infos
+
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for entry in sys.path:
+        for folder in _dist_infos(entry):
+            distribution = folder.split("-", 1)[0].lower()
+            if distribution in seen:
+                continue
+            seen.add(distribution)
+            try:
+                text = Path(entry or ".", folder, "entry_points.txt").read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if f"[{group}]" in text:
+                found += _section(text, group)
+    return found
+
+
+def _section(text: str, group: str) -> list[tuple[str, str]]:
+    """The ``name = value`` lines of the INI section ``[group]``."""
+    pairs, inside = [], False
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            inside = line[1:-1].strip() == group
+        elif inside and "=" in line and not line.startswith(("#", ";")):
+            name, _, value = line.partition("=")
+            pairs.append((name.strip(), value.strip()))
+    return pairs
 
 
 def package_file(package: str, resource: str) -> Path | None:

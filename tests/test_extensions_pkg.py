@@ -78,3 +78,12 @@ def test_the_added_model_type_builds_end_to_end(installed):
     assert model(torch.zeros(1, 2, 8)).shape == (1, 2, 8)
     with pytest.raises(sat_config.ConfigError, match="hidden_dim"):
         sat_config.create_model_from_config(toy_config(hidden_dim=0), extensions=[])
+
+
+@pytest.mark.parametrize("group", ["console_scripts", "sat_config.extensions", "pytest11"])
+def test_entry_points_are_read_as_importlib_metadata_reads_them(installed, group):
+    from importlib.metadata import entry_points as reference
+
+    from sat_config.extensions import entry_points
+
+    assert sorted(entry_points(group)) == sorted((e.name, e.value) for e in reference(group=group))
