@@ -284,3 +284,24 @@ def test_rule_messages_fill_in_the_values_at_their_paths():
             "at": ["k"], "message": "k is {k}"}
     assert list(failures([rule], {"k": 0})) == [(("k",), "k is 0", "error")]
     assert list(failures([rule], {})) == [] and list(failures([rule], [1])) == []
+
+
+def test_inline_unions_and_enums_of_their_own_section_are_named_by_section_and_key(tmp_path):
+    backbone = {
+        "type": "object", "description": "A multimodal DiT backbone.",
+        "properties": {"type": {"const": "mmdit", "description": "Selects the MMDiT backbone."},
+                       "config": {"type": "object", "description": "Its keyword arguments.",
+                                  "properties": {"depth": {"type": "integer", "minimum": 1, "description": "Blocks."}},
+                                  "required": ["depth"], "additionalProperties": False},
+                       "cross_attention_cond_ids": {"$ref": "#/$defs/CrossAttentionCondIds"}},
+        "required": ["type", "config"], "additionalProperties": False}
+    data = {"name": "mmdit-fork", "types": {"DiffusionCondModelConfig.diffusion": {"MmditBackbone": backbone}},
+            "enums": {"DitTransformerType": [{"value": "mm_transformer", "description": "The fork's MM block."}]}}
+    merged = merge(load_bundled_schema(), [load_extension(write(tmp_path, data))])
+    config = dit_config(transformer_type="mm_transformer")
+    config["model"]["conditioning"]["configs"][0] = {"id": "features", "type": "number", "config": {}}
+    assert [(p.path, p.kind) for p in problems(config, merged)] == []
+    config["model"]["diffusion"] = {"type": "mmdit", "config": {"depth": 2}}
+    assert problems(config, merged) == []
+    config["model"]["diffusion"] = {"type": "mmdi", "config": {"depth": 2}}
+    assert [(p.kind, p.suggestion) for p in problems(config, merged)] == [("unknown_tag", "mmdit")]
