@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from .api import judging, problems_in_document
-from .errors import ConfigError, FactoryUnavailableError, TrainingProblemsWarning
+from .errors import ConfigError, ConfigWarning, FactoryUnavailableError, TrainingProblemsWarning
 from .extensions import ExtensionError
 from .loader import YAML_SUFFIXES, Document, LoadError, read_document
 from .reference import DEFAULT_DOC_BASE, DOC_BASE_ENV, doc_base, doc_url
 from .reporters import FORMATS, FileResult, Report, make_reporter, version
-from .targets import TargetError, targets
+from .targets import TargetError, detected, schema_for_target, targets
 from .validation import Judging, load_bundled_schema
 
 CONFIG_SUFFIXES = (".json",) + YAML_SUFFIXES
@@ -141,6 +141,16 @@ def third_party_output(verbose: bool) -> Iterator[list[warnings.WarningMessage]]
                         sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
 
 
+def _not_the_installed_code(args: argparse.Namespace) -> None:
+    """Say so once when the chosen target is not what is installed: building runs the installed code."""
+    env, installed = _judge(args).env, detected()
+    if not getattr(args, "told", False) and (env.target != installed.target or not installed.installed):
+        args.told = True
+        what = f"{installed.target.name} ({installed.target_how})" if installed.installed else "no stable-audio-tools"
+        print(f"note: judged against {env.target.name}, but building runs the installed code: {what}",
+              file=sys.stderr)
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     import time
 
@@ -152,7 +162,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         try:
             with third_party_output(args.verbose) as caught:
-                model = create_model_from_config_path(path)
+                model = create_model_from_config_path(path, judge=_judge(args))
         except LoadError as exc:
             print(f"sat-config: cannot read {exc}", file=sys.stderr)
             status = EXIT_USAGE
@@ -167,9 +177,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
             if not args.skip_unavailable:
                 status = max(status, EXIT_INVALID)
             continue
+        _not_the_installed_code(args)
         params = sum(p.numel() for p in model.parameters())
         print(f"{path}: built {type(model).__name__} ({params:,} parameters) in {time.perf_counter() - start:.2f} s")
         for w in caught:
+            if isinstance(w.message, ConfigWarning):
+                print("\n".join("  " + _render(p, str(path), args.doc_base) for p in w.message.warnings))
             if isinstance(w.message, TrainingProblemsWarning):
                 print("  but its training section has problems (training would fail):\n" + "\n".join(
                     "  " + _render(p, str(path), args.doc_base) for p in w.message.errors))
@@ -269,13 +282,17 @@ def _cmd_print_config(args: argparse.Namespace) -> int:
         for problem in problems:
             print("  " + _render(problem, args.file, args.doc_base), file=sys.stderr)
         return EXIT_INVALID
-    config, filled = with_defaults(doc.data)
+    config, filled = with_defaults(doc.data, _judge(args).schema)
     sys.stdout.write((render_json if args.format == "json" else render_yaml)(config, filled))
     return EXIT_OK
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    text = json.dumps(load_bundled_schema(), indent=2, ensure_ascii=False) + "\n"
+    judge = _judge(args)
+    schema = judge.schema if judge.schema is not None else load_bundled_schema()
+    if args.target or args.torch:
+        schema = schema_for_target(judge.env.target.name, args.torch, schema)
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_OK
@@ -360,7 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--pretransform-ckpt", metavar="FILE", help="the same for the pretransform's weights "
                          "alone (train.py's --pretransform-ckpt-path)")
     inspect.set_defaults(run=_cmd_inspect)
-    schema = commands.add_parser("schema", help="print the bundled JSON Schema (every reference internal)")
+    schema = commands.add_parser("schema", parents=[shared["judge"]],
+                                 help="print the editor schema (every reference internal): the bundled one, or with "
+                                 "--target/--torch what that environment builds, with --extension the merged one")
     schema.add_argument("--output", "-o", metavar="FILE", help="write it to FILE instead of standard output")
     schema.set_defaults(run=_cmd_schema)
     return parser

@@ -18,9 +18,10 @@ from .schemawalk import Parts
 MARK = "  # default"
 
 
-def with_defaults(config: Any) -> tuple[Any, list[Parts]]:
-    """A copy of ``config`` with upstream's defaults filled in, and the path of each key filled."""
-    return fill_defaults(config)
+def with_defaults(config: Any, schema: dict[str, Any] | None = None) -> tuple[Any, list[Parts]]:
+    """A copy of ``config`` with upstream's defaults filled in, and the path of each key filled; ``schema``: the
+    one the config is judged against (with extensions), default the bundled one."""
+    return fill_defaults(config, schema)
 
 
 def _scalar(value: Any) -> str:
