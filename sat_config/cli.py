@@ -367,7 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     print_config.add_argument("--format", choices=("yaml", "json"), default="yaml",
                               help="yaml (default): defaults marked '# default'; json: {config, defaults: [paths]}")
     print_config.set_defaults(run=_cmd_print_config)
-    inspect = commands.add_parser("inspect", parents=[shared["judge"]], help="validate, then build without weights (meta device) and report "
+    inspect = commands.add_parser("inspect", parents=[shared["judge"]],
+                                  help="validate, then build without weights (meta device) and report "
                                   "parameters, the audio-to-latent chain and the conditioning inputs")
     inspect.add_argument("files", nargs="+", metavar="FILE")
     inspect.add_argument("--format", choices=("text", "json"), default="text")
