@@ -308,6 +308,8 @@ class _Merger:
             raise self.fail(parts, f"no schema named {name!r} (names are docs/reference.md's section names"
                             + (f"; did you mean {hint!r}?)" if hint else ")"))
         walked = name
+        if not isinstance(node, dict):
+            raise self.fail(parts, f"{walked} is {json.dumps(node)}, not a schema object that can be extended")
         for key in keys:
             node = self._deref(node)
             properties = node.get("properties")
@@ -407,6 +409,9 @@ class _Merger:
             raise self.fail((*parts, "properties"), f"a type of {location} needs its tag: "
                             f"properties.{prop} = {{\"const\": ...}}")
         tag = tag_schema["const"]
+        if not isinstance(tag, str) or not tag:
+            raise self.fail((*parts, "properties", prop, "const"),
+                            f"a tag is a non-empty string, not {json.dumps(tag)}")
         tags = self._tags(union, prop)
         if tag in tags:
             owner = self.tag_owner.get((id(union), tag))

@@ -12,7 +12,15 @@ import pytest
 from support.files import REPO
 
 from sat_config.extension_rules import KEYWORD, failures, holds, render
-from sat_config.extensions import Extension, ExtensionError, discover, load_extension, merge, meta_schema
+from sat_config.extensions import (
+    Extension,
+    ExtensionError,
+    check_format,
+    discover,
+    load_extension,
+    merge,
+    meta_schema,
+)
 from sat_config.validation import default_judging, find_problems, load_bundled_schema
 
 TOY = REPO / "tests" / "ext_pkg" / "sat_toy_fork" / "extension.json"
@@ -153,6 +161,9 @@ BROKEN = [
      "$.rules.ToyMlpParams[0].require[0].op", "is not one of"),
     ("title", lambda d: d["$defs"]["ToyMlpParams"].update(title="Params"), "$['$defs'].ToyMlpParams.title",
      "must be the schema's name"),
+    ("tag-not-a-string", lambda d: d["types"]["ConditionerConfig"]["MlpProjectionConditionerConfig"]["properties"][
+        "type"].update(const=["mlp"]), "$.types.ConditionerConfig.MlpProjectionConditionerConfig.properties.type.const",
+     "a tag is a non-empty string"),
     ("boolean-step", lambda d: (d["$defs"]["ToyMlpParams"]["properties"].update(free=True),
                                 d["keys"].update({"ToyMlpParams.free": {"x": {}}})),
      "$.keys['ToyMlpParams.free']", "not a schema object"),
@@ -305,3 +316,38 @@ def test_inline_unions_and_enums_of_their_own_section_are_named_by_section_and_k
     assert problems(config, merged) == []
     config["model"]["diffusion"] = {"type": "mmdi", "config": {"depth": 2}}
     assert [(p.kind, p.suggestion) for p in problems(config, merged)] == [("unknown_tag", "mmdit")]
+
+
+def _mutants(node: Any, path: tuple[Any, ...] = ()) -> Any:
+    """(path, replacement) for every value of an extension: wrong types, a dangling reference, deletion."""
+    if path:
+        for value in (None, 1, "x", [], {}, True, {"$ref": "#/$defs/Nope"}, "ModelConfig", _DELETE):
+            yield path, value
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        yield from _mutants(child, (*path, key))
+
+
+_DELETE = object()
+
+
+def test_no_edit_of_an_extension_crashes_it_is_merged_or_reported():
+    base, bundle = toy(), load_bundled_schema()
+    outcomes = {"merged": 0, "reported": 0}
+    for path, value in _mutants(base):
+        data = copy.deepcopy(base)
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        if value is _DELETE:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = value
+        file = json.dumps(data)
+        try:
+            check_format(json.loads(file), "mutant.json")
+            merge(bundle, [Extension(str(data.get("name")), "mutant.json", "test", data)])
+            outcomes["merged"] += 1
+        except ExtensionError:
+            outcomes["reported"] += 1
+    assert outcomes["reported"] > 1000 and outcomes["merged"] > 100, outcomes
