@@ -29,10 +29,17 @@ DISCRIMINATOR = "model_type"
 
 
 def to_plain(config: Any) -> Any:
-    """A private deep copy of ``config`` as plain JSON-like data (typed objects keep only the keys set)."""
+    """``config`` as plain JSON-like data: a typed object dumped (only the keys set), anything else as it is (not
+    copied: validation only reads it)."""
     if hasattr(config, "model_dump"):
         return config.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    return copy.deepcopy(config)
+    return config
+
+
+def for_upstream(plain: Any) -> Any:
+    """What upstream's constructors get: a private copy (some mutate their dict in place: seanet reverses its
+    ``ratios``) without ``$schema``. Made only when a model is about to be built."""
+    return {k: copy.deepcopy(v) for k, v in plain.items() if k != "$schema"}
 
 
 def judging(target: str | None = None, torch: str | None = None, unknown_types: UnknownTypes = "error",
@@ -89,8 +96,9 @@ def raise_for_problems(problems: list[Problem], config: Any, source: str | None 
 
 
 def validate_config(config: Any, *, judge: Judging | None = None, **options: Any) -> dict[str, Any]:
-    """Check ``config``; return a plain copy when it has no errors, else raise ConfigError (see
-    ``raise_for_problems``). Warnings are issued as ``ConfigWarning``. ``options``: see ``judging``."""
+    """Check ``config``; when it has no errors return it as plain data (a dict as it is, never copied or changed;
+    a typed object dumped), else raise ConfigError (see ``raise_for_problems``). Warnings are issued as
+    ``ConfigWarning``. ``options``: see ``judging``."""
     plain = to_plain(config)
     problems = find_problems(plain, judging=judge or (judging(**options) if options else None))
     raise_for_problems(problems, plain)
@@ -126,8 +134,7 @@ def _build(plain: Any, problems: list[Problem], source: str | None = None) -> An
     if ignored:
         warnings.warn(TrainingProblemsWarning(ignored, source), stacklevel=3)
     _warn([p for p in problems if not p.is_error], source)
-    plain.pop("$schema", None)
-    return resolve_factory(plain[DISCRIMINATOR])(plain)
+    return resolve_factory(plain[DISCRIMINATOR])(for_upstream(plain))
 
 
 def problems_in_document(doc: Document, judge: Judging | None = None) -> list[Problem]:

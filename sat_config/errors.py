@@ -69,7 +69,10 @@ class Problem:
         if source is not None:
             where = f"{source}:{self.line}:{self.column}: " if self.line is not None else f"{source}: "
         hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
-        doc = f" see {self.doc}" if self.doc else ""
+        from .reference import doc_base, doc_url
+
+        link = doc_url(self.doc, doc_base())
+        doc = f" see {link}" if link else ""
         level = "warning: " if self.severity == "warning" else ""
         return f"{where}{level}{self.path}: {self.message}{hint} [{self.kind}]{doc}"
 

@@ -23,7 +23,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._device import _device_constructors
 
-from .api import DISCRIMINATOR, problems_in_document, raise_for_problems, to_plain
+from .api import DISCRIMINATOR, for_upstream, problems_in_document, raise_for_problems, to_plain
 from .errors import Problem
 from .factories import ModelFactory, resolve_factory
 from .loader import read_document
@@ -299,7 +299,7 @@ def inspect_config(config: Any, problems: list[Problem] | None = None, *, checkp
     problems = find_problems(plain) if problems is None else problems
     if not _training_only(problems):
         raise_for_problems(problems, plain)
-    plain.pop("$schema", None)
+    plain = for_upstream(plain)
     factory = resolve_factory(plain[DISCRIMINATOR])
     try:
         build = build_dry(factory, plain)

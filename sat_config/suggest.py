@@ -2,7 +2,7 @@
 
 One rule decides both whether a suggestion is offered and (in the open world) whether an unknown tag or key is a
 mistake (an error) or a name sat-config does not know (an ``unchecked`` warning). A plausible typo is the same
-word up to case and ``-``/``_``, or one within a small edit distance (letters dropped, added, changed or swapped:
+word up to case and ``-``/``_``, the only known name it begins, or one within a small edit distance (letters dropped, added, changed or swapped:
 optimal string alignment) that grows with the word: 1 up to 7 characters, 2 up to 15, then 3. README
 ("Open world") gives the figures measured on the mutation cases and the fork names.
 """
@@ -51,6 +51,9 @@ def nearest(word: Any, candidates: Iterable[Any]) -> list[str]:
     same = [c for c in names if _fold(c) == folded]
     if same:
         return same
+    prefixed = [c for c in names if c.startswith(word)] if len(word) >= 2 else []
+    if len(prefixed) == 1:  # a name cut short ("io" for "io_channels")
+        return prefixed
     limit = allowed_edits(word)
     scored = [(edit_distance(folded, _fold(name), limit), name) for name in names]
     best = min((distance for distance, _ in scored), default=limit + 1)
