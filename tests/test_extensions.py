@@ -351,3 +351,13 @@ def test_no_edit_of_an_extension_crashes_it_is_merged_or_reported():
         except ExtensionError:
             outcomes["reported"] += 1
     assert outcomes["reported"] > 1000 and outcomes["merged"] > 100, outcomes
+
+
+def test_open_world_leaves_unknown_types_unchecked_and_still_checks_extension_types(merged):
+    judging = replace(default_judging(), schema=merged, unknown_types="warn")
+    config = dit_config(gated=True)
+    config["model"]["conditioning"]["configs"].append({"id": "video", "type": "video_sync", "config": {"x": 1}})
+    config["model"]["conditioning"]["configs"][0]["config"]["input_dimm"] = 3
+    found = {(p.path, p.kind, p.severity) for p in find_problems(config, judging=judging)}
+    assert ("$.model.conditioning.configs[1].type", "unchecked", "warning") in found
+    assert ("$.model.conditioning.configs[0].config.input_dimm", "unknown_key", "error") in found
