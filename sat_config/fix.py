@@ -90,7 +90,7 @@ def _get(data: Any, parts: tuple[Any, ...]) -> Any:
 def _sure_renames(doc: Document, problems: list[Problem]) -> list[tuple[Rename, Span]]:
     """The renames the problems are sure of, with where each sits in the text."""
     located = spans(doc.text, doc.is_yaml)
-    found: dict[tuple[Any, ...], tuple[Rename, Span]] = {}
+    found: dict[int, tuple[Rename, Span]] = {}  # by position: a YAML anchor's key is one edit for all its aliases
     for problem in problems:
         if problem.kind not in SURE_KINDS or not problem.suggestion or not problem.parts:
             continue
@@ -103,7 +103,8 @@ def _sure_renames(doc: Document, problems: list[Problem]) -> list[tuple[Rename, 
         if not isinstance(old, str) or old == problem.suggestion or (is_key and problem.suggestion in parent):
             continue  # not a string, nothing to change, or the right key is already there (a duplicate)
         line = doc.text.count("\n", 0, (span.key or span.value)[0]) + 1
-        found[problem.parts] = (Rename(problem.parts, old, problem.suggestion, line, is_key), span)
+        found.setdefault((span.key or span.value)[0] if is_key else span.value[0],
+                         (Rename(problem.parts, old, problem.suggestion, line, is_key), span))
     return list(found.values())
 
 

@@ -218,3 +218,12 @@ def test_files_that_do_not_parse_are_reported_untouched(tmp_path, capsys):
 def test_missing_file_is_a_usage_error(tmp_path):
     assert main(["fix", str(tmp_path / "missing.json")]) == 2
     assert not Path(tmp_path / "missing.json").exists()
+
+
+def test_a_typo_inside_a_yaml_anchor_is_fixed_once_for_every_alias():
+    text = ("model_type: autoencoder\nsample_rate: 44100\nsample_size: 65536\nmodel:\n"
+            "  encoder: &coder\n    type: oobleck\n    confg: {in_channels: 2, latent_dim: 8}\n"
+            "  decoder: *coder\n")
+    fixed = fix_text(text, "c.yaml", is_yaml=True)
+    assert fixed.text == text.replace("confg", "config")
+    assert [r.describe() for r in fixed.renames] == ["line 7: key 'confg' -> 'config'"]
