@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import json_path
 from .extension_rules import KEYWORD as RULES_KEYWORD
@@ -326,7 +326,7 @@ class _Merger:
         refs = [node.get("$ref")] + [b.get("$ref") for b in node.get("anyOf", []) if isinstance(b, dict)]
         return [r.removeprefix("#/$defs/") for r in refs if isinstance(r, str) and r.startswith("#/$defs/")]
 
-    def _expect(self, node: dict[str, Any], what: str, location: str, parts: tuple[Any, ...]) -> None:
+    def _expect(self, node: dict[str, Any], what: str, location: str, parts: tuple[Any, ...]) -> NoReturn:
         refs = self._refs_in(node)
         hint = f"; it refers to {' or '.join(refs)}: name that instead" if refs else ""
         raise self.fail(parts, f"{location} is not {what}{hint}")
