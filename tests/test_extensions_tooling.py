@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from support.files import REPO
 
 from generator.__main__ import main as generator_main
 from sat_config.extensions import load_extension, merge
-from sat_config.validation import load_bundled_schema
+from sat_config.validation import default_judging, find_problems, load_bundled_schema
 
 EXTENSIONS = [REPO / "examples" / "extensions" / "sekstini-stable-audio-tools.json",
               REPO / "examples" / "extensions" / "ceaglex-stable-v2a.json",
@@ -143,3 +145,21 @@ def test_vscode_checks_extension_files_against_the_meta_schema(editor, tmp_path)
         assert results[str(path)]["diagnostics"] == [], path
     flagged = [d["path"] for d in results[str(broken_path)]["diagnostics"] if d["severity"] == "error"]
     assert ["enums", "ContinuousTransformerLmConfig.codebook_pattern", 0] in flagged, flagged
+
+
+def test_the_worked_example_of_the_docs_merges_and_catches_the_typos_it_shows(tmp_path):
+    text = (REPO / "docs" / "extensions.md").read_text(encoding="utf-8")
+    [example] = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, re.S) if '"name": "my-fork"' in b]
+    path = tmp_path / "my-fork.json"
+    path.write_text(json.dumps(example), encoding="utf-8")
+    merged = merge(load_bundled_schema(), [load_extension(path)])
+    config = {"model_type": "diffusion_cond", "sample_rate": 44100, "sample_size": 65536, "audio_channels": 2,
+              "model": {"io_channels": 2,
+                        "conditioning": {"cond_dim": 64, "configs": [
+                            {"id": "features", "type": "mlp_projecton", "config": {"input_dim": 32}}]},
+                        "diffusion": {"type": "dit", "cross_attention_cond_ids": ["features"],
+                                      "config": {"io_channels": 2, "embed_dim": 64, "depth": 1, "num_heads": 2,
+                                                 "cond_token_dim": 64, "gatd": True}}}}
+    found = {(p.path, p.suggestion) for p in find_problems(config, judging=replace(default_judging(), schema=merged))}
+    assert found == {("$.model.conditioning.configs[0].type", "mlp_projection"),
+                     ("$.model.diffusion.config.gatd", "gated")}
