@@ -125,16 +125,17 @@ def create_model_from_config(model_config: Any, *, judge: Judging | None = None,
     breakage this environment cannot decide, open-world ``unchecked`` types, downstream-only rule failures) never
     stop the build: they are issued as ``ConfigWarning``. ``options``: see ``judging``."""
     plain = to_plain(model_config)
-    return _build(plain, find_problems(plain, judging=judge or (judging(**options) if options else None)))
+    judge = judge or judging(**options)
+    return _build(plain, find_problems(plain, judging=judge), judge)
 
 
-def _build(plain: Any, problems: list[Problem], source: str | None = None) -> Any:
+def _build(plain: Any, problems: list[Problem], judge: Judging, source: str | None = None) -> Any:
     raise_for_problems(model_problems(problems), plain, source)
     ignored = [p for p in errors_only(problems) if p.parts[:1] == ("training",)]
     if ignored:
         warnings.warn(TrainingProblemsWarning(ignored, source), stacklevel=3)
     _warn([p for p in problems if not p.is_error], source)
-    return resolve_factory(plain[DISCRIMINATOR])(for_upstream(plain))
+    return resolve_factory(plain[DISCRIMINATOR], judge.schema)(for_upstream(plain))
 
 
 def problems_in_document(doc: Document, judge: Judging | None = None) -> list[Problem]:
@@ -155,5 +156,5 @@ def create_model_from_config_path(model_config_path: str | Path, *, judge: Judgi
     """``create_model_from_config`` on a JSON (or YAML) file; problems carry line and column.
     Raises LoadError (an OSError) when the file cannot be read."""
     doc = read_document(Path(model_config_path))
-    return _build(doc.data, problems_in_document(doc, judge or (judging(**options) if options else None)),
-                  doc.source)
+    judge = judge or judging(**options)
+    return _build(doc.data, problems_in_document(doc, judge), judge, doc.source)

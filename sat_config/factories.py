@@ -61,9 +61,24 @@ def _from_entry_points(model_type: str) -> ModelFactory | None:
     return None
 
 
-def resolve_factory(model_type: str) -> ModelFactory:
-    """The constructor for a valid ``model_type``, or a FactoryUnavailableError saying how to provide one."""
-    target = FACTORIES[model_type]
+def _declared(model_type: str, schema: dict[str, Any] | None) -> str:
+    """``"module:function"`` for ``model_type``: the generated table, else an extension's ``x-factory`` on the
+    branch of the (merged) schema's root union that it adds."""
+    if model_type in FACTORIES or schema is None:
+        return FACTORIES[model_type]
+    prop = schema["discriminator"]["propertyName"]
+    for branch in schema["oneOf"]:
+        name = branch.get("$ref", "").removeprefix("#/$defs/")
+        target = schema["$defs"].get(name, {})
+        if target.get("properties", {}).get(prop, {}).get("const") == model_type and "x-factory" in target:
+            return str(target["x-factory"])
+    raise KeyError(model_type)
+
+
+def resolve_factory(model_type: str, schema: dict[str, Any] | None = None) -> ModelFactory:
+    """The constructor for a valid ``model_type`` (of the bundled schema, or of ``schema`` merged with extensions),
+    or a FactoryUnavailableError saying how to provide one."""
+    target = _declared(model_type, schema)
     factory = _from_upstream(target) or _registered.get(model_type) or _from_entry_points(model_type)
     if factory is not None:
         return factory

@@ -67,8 +67,6 @@ def test_the_added_model_type_validates_with_did_you_mean(installed):
     assert (problem.path, problem.kind, problem.suggestion) == ("$.model.hiden_dim", "unknown_key", "hidden_dim")
 
 
-@pytest.mark.xfail(raises=KeyError, strict=True,
-                   reason="sat_config/factories.py resolve_factory does not look up an extension's x-factory yet")
 def test_the_added_model_type_builds_end_to_end(installed):
     torch = pytest.importorskip("torch")
     with warnings.catch_warnings():
