@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from . import installed
 from .errors import (
     ConfigError,
     ConfigWarning,
@@ -24,6 +25,7 @@ from .loader import Document, read_document
 from .validation import Judging, UnknownTypes, find_problems
 
 ENV_VAR = "SAT_CONFIG_EXTENSIONS"  # extension files, separated by os.pathsep
+EXTENSION_GROUP = "sat_config.extensions"  # entry points naming installed packages' extension files
 
 DISCRIMINATOR = "model_type"
 
@@ -62,6 +64,8 @@ def judging(target: str | None = None, torch: str | None = None, unknown_types: 
 def assembled_schema(paths: tuple[str, ...], env_value: str) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
     """The bundled schema merged with every extension in use (None when there is none), and a line describing
     each extension (cached per process: the entry-point scan and the merge run once)."""
+    if not paths and not env_value.strip() and not installed.entry_points(EXTENSION_GROUP):
+        return None, ()  # no extension anywhere: the extensions module is not even imported
     from .extensions import discover, merge
     from .schema_source import bundled_schema
 

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import judging, problems_in_document
-from .errors import ConfigError, ConfigWarning, FactoryUnavailableError, TrainingProblemsWarning
-from .extensions import ExtensionError
+from .errors import ConfigError, ConfigWarning, ExtensionError, FactoryUnavailableError, TrainingProblemsWarning
 from .loader import YAML_SUFFIXES, Document, LoadError, read_document
 from .reference import DEFAULT_DOC_BASE, DOC_BASE_ENV, doc_base, doc_url
 from .reporters import FORMATS, FileResult, Report, make_reporter, version
@@ -36,8 +35,6 @@ from .validation import Judging, load_bundled_schema
 
 CONFIG_SUFFIXES = (".json",) + YAML_SUFFIXES
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-# The stable-audio-tools release whose behaviour the rules model (shown by --version).
-TARGET = "stable-audio-tools 0.0.19"
 _SKIPPED_DIRS = ("node_modules",)
 
 
@@ -332,13 +329,23 @@ def _shared_options() -> dict[str, argparse.ArgumentParser]:
     return {"links": links, "output": output, "judge": judge}
 
 
+class _Version(argparse.Action):
+    """``--version``: computed only when asked (finding the environment is not free)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        env = detected()
+        print(f"sat-config {version()} (judges configs for {env.target.title}: {env.describe()}; targets: "
+              f"{', '.join(targets())})")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sat-config", description="Check stable-audio-tools model configs.",
                                      epilog="exit codes: 0 valid, 1 invalid (problems remain), 2 usage error or "
                                      "unreadable file, 130 interrupted",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"sat-config {version()} (validates configs for "
-                        f"{TARGET})")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="print sat-config's version and the environment it judges configs for, then exit")
     shared = _shared_options()
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", parents=[shared["output"]],

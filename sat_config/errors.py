@@ -109,6 +109,14 @@ class UnknownModelTypeError(ConfigError, NotImplementedError):
         return f"Unknown model type: {self.model_type}"
 
 
+class ExtensionError(ValueError):
+    """An extension cannot be used: ``source`` (its file), ``path`` (a JSON path in it) and what is wrong."""
+
+    def __init__(self, source: str, path: str, message: str) -> None:
+        self.source, self.path, self.problem = source, path, message
+        super().__init__(f"{source}: {path}: {message}")
+
+
 class FactoryUnavailableError(NotImplementedError):
     """The installed packages provide no constructor for a valid ``model_type``."""
 

@@ -14,7 +14,6 @@ import copy
 import json
 import os
 import re
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,11 +21,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import json_path
+from .api import ENV_VAR
+from .api import EXTENSION_GROUP as ENTRY_POINT_GROUP
+from .errors import ExtensionError, json_path
 from .extension_rules import KEYWORD as RULES_KEYWORD
+from .installed import entry_points
 
-ENV_VAR = "SAT_CONFIG_EXTENSIONS"
-ENTRY_POINT_GROUP = "sat_config.extensions"
 META_SCHEMA = "extension.schema.json"
 
 _REF = re.compile(r"^#(/\$defs/([A-Za-z][A-Za-z0-9_]*))?$")
@@ -35,14 +35,6 @@ _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
 _SCHEMA_LISTS = ("oneOf", "anyOf", "allOf", "prefixItems")
 _SCHEMA_SINGLE = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
                   "unevaluatedProperties", "unevaluatedItems")
-
-
-class ExtensionError(ValueError):
-    """An extension cannot be used: ``source`` (its file), ``path`` (a JSON path in it) and what is wrong."""
-
-    def __init__(self, source: str, path: str, message: str) -> None:
-        self.source, self.path, self.problem = source, path, message
-        super().__init__(f"{source}: {path}: {message}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,42 +179,6 @@ def _installed() -> list[Extension]:
                                  "'package:file.json', a JSON file inside an installed package")
         extensions.append(load_extension(path, origin))
     return extensions
-
-
-def entry_points(group: str) -> list[tuple[str, str]]:
-    """(name, value) of the installed entry points of ``group``, read from each distribution's
-    ``entry_points.txt`` (the first distribution of a name on ``sys.path`` counts, as for imports). This runs in
-    every process that validates, and importing ``importlib.metadata`` alone costs more than a validation."""
-    from .installed import _dist_infos
-
-    found: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for entry in sys.path:
-        for folder in _dist_infos(entry):
-            distribution = folder.split("-", 1)[0].lower()
-            if distribution in seen:
-                continue
-            seen.add(distribution)
-            try:
-                text = Path(entry or ".", folder, "entry_points.txt").read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            if f"[{group}]" in text:
-                found += _section(text, group)
-    return found
-
-
-def _section(text: str, group: str) -> list[tuple[str, str]]:
-    """The ``name = value`` lines of the INI section ``[group]``."""
-    pairs, inside = [], False
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("[") and line.endswith("]"):
-            inside = line[1:-1].strip() == group
-        elif inside and "=" in line and not line.startswith(("#", ";")):
-            name, _, value = line.partition("=")
-            pairs.append((name.strip(), value.strip()))
-    return pairs
 
 
 def package_file(package: str, resource: str) -> Path | None:

@@ -1,5 +1,6 @@
-"""Which distributions are installed, read from the ``*.dist-info`` folders on ``sys.path`` without importing
-``importlib.metadata`` (whose import alone costs more than a validation: this runs in every process)."""
+"""Which distributions and entry points are installed, read from the ``*.dist-info`` folders on ``sys.path``
+without importing ``importlib.metadata`` (whose import alone costs more than a validation: this runs in every
+process)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,37 @@ def find(name: str) -> Installed | None:
             if folder.lower().startswith(prefix):
                 return Installed(name, folder[len(prefix):-len(".dist-info")], Path(entry or ".", folder))
     return None
+
+
+def entry_points(group: str) -> list[tuple[str, str]]:
+    """(name, value) of the installed entry points of ``group``, read from each distribution's
+    ``entry_points.txt`` (the first distribution of a name on ``sys.path`` counts, as for imports). This runs in
+    every process that validates, and importing ``importlib.metadata`` alone costs more than a validation."""
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for entry in sys.path:
+        for folder in _dist_infos(entry):
+            distribution = folder.split("-", 1)[0].lower()
+            if distribution in seen:
+                continue
+            seen.add(distribution)
+            try:
+                text = Path(entry or ".", folder, "entry_points.txt").read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if f"[{group}]" in text:
+                found += _section(text, group)
+    return found
+
+
+def _section(text: str, group: str) -> list[tuple[str, str]]:
+    """The ``name = value`` lines of the INI section ``[group]``."""
+    pairs, inside = [], False
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            inside = line[1:-1].strip() == group
+        elif inside and "=" in line and not line.startswith(("#", ";")):
+            name, _, value = line.partition("=")
+            pairs.append((name.strip(), value.strip()))
+    return pairs

@@ -24,13 +24,10 @@ TOOL_URI = "https://github.com/sat-config/sat-config"
 
 def version() -> str:
     """The installed sat-config's version."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
+    from .installed import find
 
-    try:
-        return installed("sat-config")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
+    dist = find("sat-config")
+    return dist.version if dist else "unknown (not installed)"
 
 
 @dataclass

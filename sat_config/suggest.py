@@ -2,9 +2,10 @@
 
 One rule decides both whether a suggestion is offered and (in the open world) whether an unknown tag or key is a
 mistake (an error) or a name sat-config does not know (an ``unchecked`` warning). A plausible typo is the same
-word up to case and ``-``/``_``, the only known name it begins, or one within a small edit distance (letters dropped, added, changed or swapped:
-optimal string alignment) that grows with the word: 1 up to 7 characters, 2 up to 15, then 3. README
-("Open world") gives the figures measured on the mutation cases and the fork names.
+word up to case and ``-``/``_``, the only known name it begins, or one within a small edit distance (letters
+dropped, added, changed or swapped: optimal string alignment) that grows with the word: 1 up to 7 characters,
+2 up to 15, then 3. README ("Targets, severities and the open world") gives the figures measured on the mutation
+cases and the fork names.
 """
 
 from __future__ import annotations

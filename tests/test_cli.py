@@ -242,7 +242,9 @@ def test_directory_walk_checks_model_configs_and_counts_the_rest(tmp_path, capsy
 def test_version_names_the_target():
     result = run("--version")
     assert result.returncode == 0
-    assert re.fullmatch(r"sat-config \S+ \(validates configs for stable-audio-tools 0\.0\.19\)\n", result.stdout)
+    assert re.fullmatch(r"sat-config \S+ \(judges configs for stable-audio-tools 0\.0\.19 from the package index: "
+                        r"sat-0\.0\.19 \(detected\), torch \S+ \(detected\); targets: sat-0\.0\.19, sat-main\)\n",
+                        result.stdout)
 
 
 def _warned(tmp_path):
