@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import re
 import warnings
 from collections import Counter
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from .checkpoint_fit import Signature, fit_report, signature
-from .checkpoint_read import CheckpointError, read_checkpoint
-from .checkpoint_suggest import Knob, reason, search
+from .checkpoint_read import CheckpointError, CheckpointHeader
+from .checkpoint_suggest import Knob, knobs, reason, search
 from .validation import find_problems
 
 TARGETS = ("model", "pretransform")
@@ -46,12 +47,11 @@ def _json_path(parts: tuple[Any, ...]) -> str:
 
 
 def check_checkpoint(plain: dict[str, Any], factory: Any, model: Any, placeholders: list[dict[str, Any]],
-                     path: str | Path, target: str = "model") -> dict[str, Any]:
-    """The checkpoint section for the checkpoint at ``path`` loaded into ``target`` of the dry-built ``model``
-    of ``plain``. Raises CheckpointError when the file cannot be read safely."""
+                     header: CheckpointHeader, target: str = "model") -> dict[str, Any]:
+    """The checkpoint section for a checkpoint (``checkpoint_read.read_checkpoint``) loaded into ``target`` of
+    the dry-built ``model`` of ``plain``. Raises CheckpointError when the config has no such target."""
     from .inspection import build_dry
 
-    header = read_checkpoint(path)
     module, where = load_target(model, target)
     skip = _stand_ins(placeholders, where)
     report, comparison, wanted = fit_report(header, module, skip, target=where.rstrip(".") or "model")
@@ -77,13 +77,49 @@ def check_checkpoint(plain: dict[str, Any], factory: Any, model: Any, placeholde
                                "layer types or options)")
         return report
     report["suggestions"] = _suggestions(plain, found.edits, found.blame)
-    edited = _apply(plain, found.edits)
-    problems = [p for p in find_problems(edited) if getattr(p, "severity", "error") == "error"
-                and p.parts[:1] != ("training",)]
+    edited, companions = _companions(plain, found.edits, lambda c: rebuilt(c) == wanted)
+    report["suggestions"] += companions
+    problems = _errors(edited)
     if problems:
         report["notes"].append("after these edits the config has problems of its own: "
                                + "; ".join(f"{p.path}: {p.message}" for p in problems))
     return report
+
+
+def _errors(config: dict[str, Any]) -> list[Any]:
+    """The config's error-severity problems outside ``training`` (which the model does not read)."""
+    return [p for p in find_problems(config) if getattr(p, "severity", "error") == "error"
+            and p.parts[:1] != ("training",)]
+
+
+def _companions(plain: dict[str, Any], edits: dict[Knob, int],
+                fits: Callable[[dict[str, Any]], bool]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Edits of values that shape no tensor but must agree with the edited ones (``io_channels``,
+    ``downsampling_ratio``): a value equal to an edited value's old one (or to the product of an edited list)
+    takes the new one when that clears a problem of the edited config and the checkpoint still fits."""
+    edited = _apply(plain, edits)
+    problems = _errors(edited)
+    pairs = [(knob.get(plain), value) for knob, value in edits.items() if not knob.lists]
+    touched = {t for knob in edits for t in knob.touches}
+    pairs += [(math.prod(_value(plain, parts)), math.prod(_value(edited, parts))) for parts in touched
+              if isinstance(_value(plain, parts), list)]
+    added = []
+    for knob in knobs(edited, ("model",)):
+        if not problems or knob.index is not None or knob.lists or knob.path in touched:
+            continue
+        for old, new in pairs:
+            if knob.get(edited) != old or old == new:
+                continue
+            trial = knob.with_value(edited, new)
+            remaining = _errors(trial)
+            if len(remaining) < len(problems) and fits(trial):
+                cleared = [p for p in problems if p.message not in {r.message for r in remaining}]
+                added.append({"path": _json_path(knob.path), "value": new, "was": old,
+                              "reason": "keeps the config consistent with the edits above"
+                              + (f" ({cleared[0].path}: {cleared[0].message})" if cleared else "")})
+                edited, problems = trial, remaining
+                break
+    return edited, added
 
 
 def _apply(plain: dict[str, Any], edits: dict[Knob, int]) -> dict[str, Any]:
@@ -172,7 +208,8 @@ def render_checkpoint(section: dict[str, Any]) -> list[str]:
         for line in summarize(section[kind]):
             lines.append(f"      {label_:<8}{line}")
     for entry in section["ema"]:
-        lines.append(f"    EMA copy under '{entry['prefix']}' ({entry['copies']}): {entry['tensors']:,} tensors, "
+        of = f"of '{entry['copies']}'" if entry["copies"] else "of the whole model"
+        lines.append(f"    EMA copy under '{entry['prefix']}' ({of}): {entry['tensors']:,} tensors, "
                      f"{VERDICTS[entry['loads']]}")
     for entry in section["beside"]:
         where = f"'{entry['prefix']}' ({entry['tensors']:,} tensors)" if entry.get("prefix") else entry["entry"]

@@ -30,6 +30,7 @@ WRAPPERS = {  # the model's prefix in a training checkpoint → (its EMA's prefi
 }
 EMA_COPIES = ("ema_model.", "online_model.")
 BESIDE = {"discriminator": "GAN discriminator", "losses": "loss modules", "losses_disc": "discriminator losses",
+          "losses_gen": "generator losses", "sdstft": "STFT loss", "lrstft": "STFT loss",
           "teacher_model": "distillation teacher", "optimizer_states": "optimizer state",
           "lr_schedulers": "learning-rate scheduler state"}
 ROLES = {"model": "backbone", "lm": "backbone", "diffusion": "backbone"}
@@ -175,12 +176,13 @@ def fit_report(header: CheckpointHeader, model: Any, skip: dict[str, str] | None
             del names[k]
         model_sig = {k: v for k, v in model_sig.items() if not k.startswith(prefix)}
     checkpoint_sig = {name: header.tensors[key].shape for name, key in names.items()}
-    comparison = compare(model_sig, checkpoint_sig, model_names, names)
+    relative = {name: key[len(layout.prefix):] for name, key in names.items()}
+    comparison = compare(model_sig, checkpoint_sig, model_names, relative)
     ema = []
     for ema_prefix, copies, ema_names in layout.ema:
         sub = {k[len(copies):]: v for k, v in model_sig.items() if k.startswith(copies)}
         ema_cmp = compare(sub, {n: header.tensors[k].shape for n, k in ema_names.items()})
-        ema.append({"prefix": ema_prefix, "copies": copies or "(the whole model)", "tensors": len(ema_names),
+        ema.append({"prefix": ema_prefix, "copies": copies or None, "tensors": len(ema_names),
                     "loads": ema_cmp.loads, "matched": len(ema_cmp.matched), "missing": len(ema_cmp.missing),
                     "unexpected": len(ema_cmp.unexpected), "mismatched": len(ema_cmp.mismatched)})
     dtypes = Counter(header.tensors[key].dtype for key in names.values())

@@ -301,17 +301,20 @@ def inspect_config(config: Any, problems: list[Problem] | None = None, *, checkp
         raise_for_problems(problems, plain)
     plain = for_upstream(plain)
     factory = resolve_factory(plain[DISCRIMINATOR])
+    paths = {"checkpoint": checkpoint, "pretransform_checkpoint": pretransform_checkpoint}
+    from .checkpoint_read import read_checkpoint
+
+    headers = {key: read_checkpoint(path) for key, path in paths.items() if path is not None}  # fail early
     try:
         build = build_dry(factory, plain)
     except Exception as exc:
         raise BuildError(f"{type(exc).__name__}: {exc}") from exc
     report = report_for(build, plain)
-    for key, path in (("checkpoint", checkpoint), ("pretransform_checkpoint", pretransform_checkpoint)):
-        if path is not None:
-            from .checkpoint_check import check_checkpoint
+    for key, header in headers.items():
+        from .checkpoint_check import check_checkpoint
 
-            report[key] = check_checkpoint(plain, factory, build.model, report["placeholders"], path,
-                                           "model" if key == "checkpoint" else "pretransform")
+        report[key] = check_checkpoint(plain, factory, build.model, report["placeholders"], header,
+                                       "model" if key == "checkpoint" else "pretransform")
     return {**report, "problems": problems}
 
 
