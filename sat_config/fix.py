@@ -89,7 +89,10 @@ def _get(data: Any, parts: tuple[Any, ...]) -> Any:
 
 def _sure_renames(doc: Document, problems: list[Problem]) -> list[tuple[Rename, Span]]:
     """The renames the problems are sure of, with where each sits in the text."""
-    located = spans(doc.text, doc.is_yaml)
+    try:
+        located = spans(doc.text, doc.is_yaml)
+    except Exception:  # no positions (a source-map library's limit): then nothing is sure
+        return []
     found: dict[int, tuple[Rename, Span]] = {}  # by position: a YAML anchor's key is one edit for all its aliases
     for problem in problems:
         if problem.kind not in SURE_KINDS or not problem.suggestion or not problem.parts:
