@@ -29,7 +29,7 @@ from .api import judging, problems_in_document
 from .errors import ConfigError, ConfigWarning, ExtensionError, FactoryUnavailableError, TrainingProblemsWarning
 from .loader import YAML_SUFFIXES, Document, LoadError, read_document
 from .reference import DEFAULT_DOC_BASE, DOC_BASE_ENV, doc_base, doc_url
-from .reporters import FORMATS, FileResult, Report, make_reporter, version
+from .reporters import FORMATS, FileResult, JsonReporter, Report, SarifReporter, make_reporter, version
 from .targets import TargetError, detected, schema_for_target, targets
 from .validation import Judging, load_bundled_schema
 
@@ -91,7 +91,11 @@ def _check(path: Path, doc: Document, lenient: bool, judge: Judging) -> FileResu
 
 
 def _report(report: Report, args: argparse.Namespace) -> None:
-    make_reporter(args.format, sys.stdout, doc_base=doc_base(args.doc_base), quiet=args.quiet).report(report)
+    reporter = make_reporter(args.format, sys.stdout, doc_base=doc_base(args.doc_base), quiet=args.quiet)
+    reporter.report(report)
+    if report.skipped and not args.quiet and isinstance(reporter, (JsonReporter, SarifReporter)):
+        print(f"sat-config: {report.skipped} other file{'s' if report.skipped != 1 else ''} skipped (not model "
+              "configs)", file=sys.stderr)  # machine formats: keep standard output one document
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

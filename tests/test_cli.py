@@ -235,6 +235,9 @@ def test_directory_walk_checks_model_configs_and_counts_the_rest(tmp_path, capsy
     assert "broken_model.json" in out and "dataset.json" not in out and "package.json" not in out
     assert summary(out.splitlines()[-1]) == \
         "1 of 2 files valid, 1 problem; 2 other files skipped (not model configs)"
+    assert main(["validate", "--format", "json", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 2 and "2 other files skipped (not model configs)" in captured.err
     assert main(["validate", str(tmp_path / "dataset.json")]) == 1  # named explicitly: always checked
     assert "$.model_type" in capsys.readouterr().out
 
