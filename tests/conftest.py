@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from support.building import build, build_seeded, state_dict_signature  # noqa: F401
+from support.edits import apply_ops  # noqa: F401
 from support.files import (  # noqa: F401
     CASES,
     EXAMPLES,
     REPO,
     UPSTREAM,
-    apply_ops,
     case_config,
     case_files,
     load_json,

@@ -24,7 +24,8 @@ import pytest
 from editor_engine import SCHEMA, SchemaWalker, editor_fixture, write_config  # noqa: F401  (the `editor` fixture)
 from pydantic import ValidationError
 from sat_config.generated.models import ModelConfig
-from support.files import EXAMPLES, UPSTREAM, apply_ops, case_config, case_files, load_json
+from support.edits import apply_ops, get_at
+from support.files import EXAMPLES, UPSTREAM, case_config, case_files, load_json
 
 from sat_config import problems_in
 
@@ -97,12 +98,6 @@ def verdicts(editor, tmp_path_factory) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _value_at(config: Any, parts: Any) -> Any:
-    for part in parts:
-        config = config[part]
-    return config
-
-
 def _instance_path(config: Any, loc: tuple[Any, ...]) -> list[Any]:
     """A pydantic error location as a path in the config (pydantic inserts union tags into ``loc``)."""
     path, node = [], config
@@ -121,7 +116,7 @@ def _closed(config: Any, parent: list[Any]) -> bool:
 
 def _integral_float(config: Any, problem: Any) -> bool:
     """Is this problem a float such as 2.0 written where an integer is required?"""
-    value = _value_at(config, list(problem.parts))
+    value = get_at(config, problem.parts)
     return problem.kind == "type" and isinstance(value, float) and value.is_integer()
 
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 from support.building import build, build_seeded, state_dict_signature
-from support.files import EXAMPLES, REPO, UPSTREAM, apply_ops, case_files, load_json, upstream_params
+from support.edits import apply_ops
+from support.files import EXAMPLES, REPO, UPSTREAM, case_files, load_json, upstream_params
 from support.schema import DEFS, read_keys, signature
 
 import sat_config

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from support.files import EXAMPLES, REPO, apply_ops, case_config, case_files, load_json
+from support.edits import apply_ops
+from support.files import EXAMPLES, REPO, case_config, case_files, load_json
 
 from generator.editor import schema_nodes
 from generator.emit import render_docs

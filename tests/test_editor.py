@@ -20,6 +20,7 @@ from editor_engine import (  # noqa: F401  (editor_fixture: the `editor` fixture
     editor_fixture,
     write_config,
 )
+from support.edits import paths_in
 from support.files import EXAMPLES, REPO, UPSTREAM, case_config, case_files, load_json
 
 from generator.bundle import bundle_schemas
@@ -247,13 +248,6 @@ def _offered(walker: SchemaWalker, node: Any, seen: set[int] | None = None) -> s
     return labels
 
 
-def _value_paths(value: Any, path: tuple[Any, ...] = ()) -> Any:
-    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in children:
-        yield path + (key,)
-        yield from _value_paths(child, path + (key,))
-
-
 def test_completion_offers_every_snippet_where_its_component_goes(editor, tmp_path):
     """Empty each value of the example configs in turn: completing there offers the snippets of its schema."""
     walker = SchemaWalker(BUNDLE)
@@ -261,7 +255,7 @@ def test_completion_offers_every_snippet_where_its_component_goes(editor, tmp_pa
     for example in EXAMPLES + UPSTREAM:
         config = load_json(example)
         config.pop("$schema", None)
-        for path in _value_paths(config):
+        for path in (parts for parts, _ in paths_in(config) if parts):
             labels = _offered(walker, walker.step(walker.at(config, path[:-1]), path[-1]))
             if not labels:
                 continue

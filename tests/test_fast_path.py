@@ -3,11 +3,11 @@ have and for systematic mutants of them, so confirming validity with the fast en
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support.edits import delete_at, paths_in, set_at
 from support.files import EXAMPLES, UPSTREAM, case_config, case_files, load_json, upstream_params
 
 from sat_config.validation import fast_validator, find_problems
@@ -15,36 +15,17 @@ from sat_config.validation import fast_validator, find_problems
 SOURCES = upstream_params(EXAMPLES + UPSTREAM)
 
 
-def _leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    yield path, node
-    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, child in children:
-        yield from _leaves(child, path + (key,))
-
-
-def _edit(config: Any, path: tuple[Any, ...], value: Any = None, drop: bool = False) -> Any:
-    config = copy.deepcopy(config)
-    node = config
-    for part in path[:-1]:
-        node = node[part]
-    if drop:
-        del node[path[-1]]
-    else:
-        node[path[-1]] = value
-    return config
-
-
 _WRONG = {dict: 1, list: {"x": 1}, str: 1.5, bool: "yes", int: "1", float: [1.0], type(None): {"x": None}}
 
 
 def mutants(config: Any) -> Iterator[Any]:
     """Drop each key and put a wrong-typed value in each position (one change per mutant)."""
-    for path, value in _leaves(config):
+    for path, value in paths_in(config):
         if not path:
             continue
-        yield _edit(config, path, _WRONG[type(value)])
+        yield set_at(config, path, _WRONG[type(value)])
         if isinstance(path[-1], str):
-            yield _edit(config, path, drop=True)
+            yield delete_at(config, path)
 
 
 def _agree(config: Any) -> None:

@@ -10,10 +10,11 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from support.edits import delete_at, get_at, paths_in, set_at
+
 from sat_config.errors import Problem
 from sat_config.validation import find_problems, load_bundled_schema
 
-from .mutations import delete_at, get_at, set_at
 from .oracle import upstream_builds
 from .schema_view import SchemaView
 
@@ -38,10 +39,11 @@ class Drawer:
     times, then left out where optional.
     """
 
-    def __init__(self, schema: dict[str, Any], recursion: int = 1) -> None:
+    def __init__(self, schema: dict[str, Any], recursion: int = 1, buildable_only: bool = False) -> None:
         from jsonschema import Draft202012Validator
 
         self.root, self.defs, self.recursion = schema, schema.get("$defs", {}), recursion
+        self.buildable_only = buildable_only  # leave out the branches marked x-unsupported
         self.memo: dict[Any, Any] = {}
         self.refs = {name: set(self._refs(body)) for name, body in [("#", schema), *self.defs.items()]}
         reach = {name: self._reach(name) for name in self.refs}
@@ -102,6 +104,8 @@ class Drawer:
             if all(self.kind(b) != "structure" for b in branches):
                 constrained = True  # e.g. oneOf of "required" lists: checked on the drawn object
                 continue
+            if self.buildable_only:
+                branches = [b for b in branches if "x-unsupported" not in self.resolve(b)]
             built = [b for b in (self.build(b, stack) for b in branches) if b is not None]
             if not built:
                 return None
@@ -129,12 +133,17 @@ class Drawer:
             strategy = strategy.filter(check.is_valid)
         return strategy
 
-    def kind(self, node: Any) -> str:
-        """"structure" (something to draw), "constraint" (only checks a drawn value) or "empty" (annotations)."""
+    def resolve(self, node: Any) -> Any:
+        """``node`` with its references followed (their siblings kept)."""
         while isinstance(node, dict) and "$ref" in node:
             ref = node["$ref"]
             node = {**(self.root if ref == "#" else self.defs[ref.rsplit("/", 1)[-1]]),
                     **{k: v for k, v in node.items() if k != "$ref"}}
+        return node
+
+    def kind(self, node: Any) -> str:
+        """"structure" (something to draw), "constraint" (only checks a drawn value) or "empty" (annotations)."""
+        node = self.resolve(node)
         node = _strip(node) if isinstance(node, dict) else node
         if not node:
             return "empty"
@@ -305,43 +314,59 @@ def _integers(value: Any) -> Iterator[int]:
 
 
 def repair(config: Any, rounds: int = 8) -> Any:
-    """Greedy local search towards the cross-field rules: for each value a rule blames, try the numbers the
-    message names, the config's own numbers (and list products), the opposite boolean, or leaving an optional
-    key out; keep a change when it leaves fewer problems. The result is as schema-valid as the draw."""
+    """Greedy local search towards the cross-field rules: for each value a rule blames, try the fixes ``_fixes``
+    proposes; keep the first that leaves fewer problems and no new structural one. The result is as schema-valid
+    as the draw."""
     problems = find_problems(config)
     for _ in range(rounds):
-        improved = False
+        better = None
         for problem in [p for p in problems if p.kind == "cross_field" and p.parts]:
-            named = [int(n) for n in re.findall(r"(?<![\w.])-?\d+(?![\w.])", problem.message)]
-            try:
-                current = get_at(config, problem.parts)
-            except (KeyError, IndexError, TypeError):  # the rule wants a key that is absent
-                current = ABSENT
-            numbers = list(dict.fromkeys(named + [n for n, _ in Counter(_integers(config)).most_common()]))
-            candidates: list[Any] = []
-            if isinstance(current, bool):
-                candidates = [not current]
-            elif isinstance(current, int):
-                candidates = [n for n in numbers if n != current]
-            elif isinstance(current, list) and current:
-                candidates = [current[:n] if n <= len(current) else current + current[-1:] * (n - len(current))
-                              for n in dict.fromkeys(named) if 0 <= n <= 8 and n != len(current)]
-            elif current is ABSENT:
-                candidates = [*named[:3], 1, 1e-4, True]
-            if current is not ABSENT:
-                candidates.append(ABSENT)
-            for candidate in candidates:
-                changed = delete_at(config, problem.parts) if candidate is ABSENT else \
-                    set_at(config, problem.parts, candidate)
-                after = find_problems(changed)
+            for candidate in _fixes(config, problem):
+                after = find_problems(candidate)
                 if len(after) < len(problems) and structural(after) <= structural(problems):
-                    config, problems, improved = changed, after, True
+                    better = candidate, after
                     break
-            if improved:
+            if better:
                 break
-        if not improved or not problems:
+        if better is None:
+            break
+        config, problems = better
+        if not problems:
             break
     return config
+
+
+def _fixes(config: Any, problem: Problem) -> Iterator[Any]:
+    """Edits of ``config`` that may satisfy the rule behind ``problem``: at the blamed value, the numbers the
+    message names, the config's own numbers (and list products), the opposite boolean, or leaving an optional key
+    out; inside a blamed object or list, each key the message names set to each number it names."""
+    named = [int(n) for n in re.findall(r"(?<![\w.])-?\d+(?![\w.])", problem.message)]
+    try:
+        current = get_at(config, problem.parts)
+    except (KeyError, IndexError, TypeError):  # the rule wants a key that is absent
+        current = ABSENT
+    numbers = list(dict.fromkeys(named + [n for n, _ in Counter(_integers(config)).most_common()]))
+    candidates: list[Any] = []
+    if isinstance(current, bool):
+        candidates = [not current]
+    elif isinstance(current, int):
+        candidates = [n for n in numbers if n != current]
+    elif isinstance(current, list) and current:
+        candidates = [current[:n] if n <= len(current) else current + current[-1:] * (n - len(current))
+                      for n in dict.fromkeys(named) if 0 <= n <= 8 and n != len(current)]
+    elif current is ABSENT:
+        candidates = [*named[:3], 1, 1e-4, True]
+    if current is not ABSENT:
+        candidates.append(ABSENT)
+    for candidate in candidates:
+        yield delete_at(config, problem.parts) if candidate is ABSENT else set_at(config, problem.parts, candidate)
+    if isinstance(current, (dict, list)):
+        keys = set(re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", problem.message))
+        for parts, node in paths_in(current):
+            if isinstance(node, dict):
+                for key in sorted(keys):
+                    for number in dict.fromkeys(named):
+                        yield set_at(config, problem.parts + parts + (key,), number)
 
 
 ABSENT = object()
@@ -361,38 +386,49 @@ def draw_configs(count: int, seed: int | None = None) -> tuple[list[Any], int]:
 
 
 def examples(strategy: Any, count: int, seed: int | None = None) -> list[Any]:
-    """``count`` values of a hypothesis strategy (derandomized unless ``seed`` is given), without a test."""
+    """``count`` values of a hypothesis strategy (derandomized unless ``seed`` is given), without a test: the
+    tests' FUZZ settings, generating only (nothing to shrink), remembering nothing between runs."""
+    import warnings
+
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
+    from hypothesis.errors import HypothesisWarning
+    from support.fuzzing import FUZZ
 
     values: list[Any] = []
 
-    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), derandomize=seed is None)
+    @settings(FUZZ, max_examples=count, database=None, phases=[Phase.generate], derandomize=seed is None,
+              suppress_health_check=list(HealthCheck))
     @given(strategy)
     def collect(value: Any) -> None:
         values.append(value)
 
-    (collect if seed is None else hypothesis_seed(seed)(collect))()
+    with warnings.catch_warnings():  # hypothesis warns that the repr of a whole-config strategy is large
+        warnings.simplefilter("ignore", HypothesisWarning)
+        (collect if seed is None else hypothesis_seed(seed)(collect))()
     return values
 
 
 def cover_types(view: SchemaView, configs: list[tuple[str, Any]], missing: set[tuple[str, Any]],
-                tries: int = 60) -> list[tuple[str, Any]]:
-    """For each (tagged union, tag) no config reaches: put drawn instances of that branch in place of the union
-    in a config that has it, nudge the result towards the rules (``repair``), and keep the first that is valid
-    and builds upstream."""
-    drawer = Drawer(view.root)
+                tries: int = 60, hosts: int = 3) -> list[tuple[str, Any]]:
+    """For each (tagged union, tag) no config reaches: in up to ``hosts`` configs that have that union, put drawn
+    instances of the branch (types marked unsupported left out, the replaced value's other keys such as a
+    conditioner's id kept) in its place, nudge the result towards the rules (``repair``), and keep the first that
+    is valid and builds upstream."""
+    drawer = Drawer(view.root, buildable_only=True)
     found: list[tuple[str, Any]] = []
     for site, tag in sorted(missing, key=str):
-        slots = [(name, config, parts, branches[table[tag]]) for name, config in configs
-                 for parts, value, node in view.walk(config) for union, _, table, branches in node.unions
+        slots = [(name, config, parts, value, prop, branches[table[tag]]) for name, config in configs
+                 for parts, value, node in view.walk(config) for union, prop, table, branches in node.unions
                  if union == site and tag in table and isinstance(value, dict)]
-        hosts = list({slot[0]: slot for slot in reversed(slots)}.values())[::-1]  # the first slot of each config
-        for name, config, parts, branch in hosts[:3]:  # a few different hosts: the rules may suit one better
+        first = list({slot[0]: slot for slot in reversed(slots)}.values())[::-1]  # the first slot of each config
+        for name, config, parts, old, prop, branch in first[:hosts]:
             strategy = drawer.build(branch, ("#",))
             instances = examples(strategy, tries) if strategy is not None else []
-            candidates = (repair(set_at(config, parts, instance) if parts else instance) for instance in instances)
+            declared = set(drawer.resolve(branch).get("properties", {})) - {prop, "config"}
+            kept = {k: v for k, v in old.items() if k in declared}
+            candidates = (repair(set_at(config, parts, {**instance, **kept}) if parts else instance)
+                          for instance in instances)
             hit = next((c for c in candidates if not find_problems(c) and upstream_builds(c).ok), None)
             if hit is not None:
                 found.append((f"targeted draw in {name}", hit))

@@ -1,12 +1,13 @@
-"""Systematic mutations of a valid config, each with the problem it must cause, and the path edits they use."""
+"""Systematic mutations of a valid config, each with the problem it must cause."""
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from support.edits import delete_at, rename_at, set_at
 
 from .schema_view import Node, SchemaView, json_type
 
@@ -30,35 +31,6 @@ def typo(word: str, taken: Any) -> str:
         if candidate and candidate != word and candidate not in taken and not candidate.startswith("_"):
             return candidate
     return word + "x"
-
-
-def set_at(config: Any, parts: tuple[Any, ...], value: Any) -> Any:
-    config = copy.deepcopy(config)
-    node = config
-    for part in parts[:-1]:
-        node = node[part]
-    node[parts[-1]] = value
-    return config
-
-
-def rename_at(config: Any, parts: tuple[Any, ...], new: str) -> Any:
-    config = copy.deepcopy(config)
-    node = config
-    for part in parts[:-1]:
-        node = node[part]
-    items = list(node.items())
-    node.clear()
-    node.update((new if k == parts[-1] else k, v) for k, v in items)
-    return config
-
-
-def delete_at(config: Any, parts: tuple[Any, ...]) -> Any:
-    config = copy.deepcopy(config)
-    node = config
-    for part in parts[:-1]:
-        node = node[part]
-    del node[parts[-1]]
-    return config
 
 
 def wrong_value(allowed: set[str] | None, current: Any) -> Any:
@@ -139,8 +111,3 @@ def mutations(view: SchemaView, config: Any, all_tags: bool = True) -> Iterator[
             yield Mutation("out_of_bounds", parts, f"{bound}: {json.dumps(past)[:40]}", set_at(config, parts, past),
                            "range")
 
-
-def get_at(config: Any, parts: tuple[Any, ...]) -> Any:
-    for part in parts:
-        config = config[part]
-    return config

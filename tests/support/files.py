@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .edits import apply_ops
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").glob("*.json"))
@@ -45,29 +46,6 @@ def case_config(case: dict[str, Any]) -> Any:
     if "config" in case:
         return case["config"]
     return apply_ops(load_json(REPO / case["base"]), case)
-
-
-def apply_ops(config: Any, ops: dict[str, Any]) -> Any:
-    """Apply a case's edits to a copy: ``set`` {pointer: value} and ``delete`` [pointer, ...]."""
-    config = copy.deepcopy(config)
-    for pointer, value in ops.get("set", {}).items():
-        parent, key = _parent(config, pointer)
-        if isinstance(parent, list):
-            parent[int(key)] = value
-        else:
-            parent[key] = value
-    for pointer in ops.get("delete", []):
-        parent, key = _parent(config, pointer)
-        del parent[int(key) if isinstance(parent, list) else key]
-    return config
-
-
-def _parent(config: Any, pointer: str) -> tuple[Any, str]:
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-    node = config
-    for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    return node, parts[-1]
 
 
 # --- upstream's example configs ---------------------------------------------------------------------------------
