@@ -20,6 +20,20 @@ from .reference import doc_url, kind_url
 
 FORMATS = ("auto", "text", "json", "github", "sarif")
 TOOL_URI = "https://github.com/sat-config/sat-config"
+# One line per problem kind: the SARIF rules' short descriptions.
+KIND_SUMMARIES = {
+    "parse": "The file is not JSON or YAML, or holds a value no config can (NaN, a 5,000-digit integer, ...).",
+    "type": "A value has the wrong JSON type.",
+    "required": "A required key is missing.",
+    "unknown_key": "A key the schema does not know (often a misspelling of one it does).",
+    "unknown_tag": "A type tag that names no known type.",
+    "enum": "A value outside the allowed set.",
+    "range": "A number or size out of bounds.",
+    "cross_field": "Keys that disagree with each other (a cross-field rule).",
+    "unsupported": "Valid JSON that the target's stable-audio-tools cannot build.",
+    "unchecked": "A type or key sat-config does not know, left unchecked.",
+    "internal": "A rule of sat-config itself raised: a bug to report.",
+}
 
 
 def version() -> str:
@@ -183,7 +197,7 @@ class SarifReporter(Reporter):
 
     def rule(self, kind: str) -> dict[str, Any]:
         return {"id": kind, "name": "".join(w.capitalize() for w in kind.split("_")),
-                "shortDescription": {"text": f"sat-config problem of kind {kind!r}"},
+                "shortDescription": {"text": KIND_SUMMARIES.get(kind, f"A problem of kind {kind!r}.")},
                 "helpUri": kind_url(kind, self.doc_base)}
 
     def result(self, problem: Problem, source: str, rules: dict[Any, int]) -> dict[str, Any]:

@@ -136,3 +136,10 @@ def test_relative_paths_in_sarif_are_posix(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     log = json.loads(printed("sarif", Report([FileResult(str(Path("sub") / "y.json"), [TYPO])])))
     assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "sub/y.json"
+
+
+def test_every_kind_has_a_rule_description():
+    from sat_config.errors import KINDS
+    from sat_config.reporters import KIND_SUMMARIES
+
+    assert set(KIND_SUMMARIES) == set(KINDS)
