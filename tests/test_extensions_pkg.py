@@ -62,8 +62,8 @@ def test_an_entry_point_naming_no_file_is_a_clear_error(installed):
 
 
 def test_the_added_model_type_validates_with_did_you_mean(installed):
-    assert sat_config.problems_in(toy_config(), extensions=[]) == []
-    [problem] = sat_config.problems_in(toy_config(hiden_dim=3), extensions=[])
+    assert sat_config.problems_in(toy_config()) == []
+    [problem] = sat_config.problems_in(toy_config(hiden_dim=3))
     assert (problem.path, problem.kind, problem.suggestion) == ("$.model.hiden_dim", "unknown_key", "hidden_dim")
 
 
@@ -71,11 +71,11 @@ def test_the_added_model_type_builds_end_to_end(installed):
     torch = pytest.importorskip("torch")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = sat_config.create_model_from_config(toy_config(), extensions=[])
+        model = sat_config.create_model_from_config(toy_config())
     assert type(model).__name__ == "ToyMlp" and model.sample_rate == 44100
     assert model(torch.zeros(1, 2, 8)).shape == (1, 2, 8)
     with pytest.raises(sat_config.ConfigError, match="hidden_dim"):
-        sat_config.create_model_from_config(toy_config(hidden_dim=0), extensions=[])
+        sat_config.create_model_from_config(toy_config(hidden_dim=0))
 
 
 @pytest.mark.parametrize("group", ["console_scripts", "sat_config.extensions", "pytest11"])
