@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from support.building import state_dict_signature
+
 # Models with more parameters than this are compared by structure on the meta device, smaller ones by value.
 VALUE_COMPARE_LIMIT = 5_000_000
 
@@ -153,14 +155,15 @@ def equivalence(config: Any) -> str | None:
     from stable_audio_tools.models.factory import create_model_from_config as upstream
 
     import sat_config
+    from sat_config.inspection import build_dry
     from sat_config.placeholders import network_placeholders
 
     plain = copy.deepcopy(config)
     plain.pop("$schema", None)
     with quiet(), network_placeholders(), shape_only_weight_norm():  # it touches meta tensors only
-        try:
-            with torch.device("meta"):
-                size = sum(p.numel() for p in upstream(copy.deepcopy(plain)).parameters())
+        try:  # the size, from the build `sat-config inspect` makes
+            probe = build_dry(upstream, plain)
+            size = sum(p.numel() for p in probe.model.parameters()) if probe.device == "meta" else 0
         except Exception:
             size = 0  # needs real tensors while building: small enough for a CPU comparison in practice
         device = "cpu" if size <= VALUE_COMPARE_LIMIT else "meta"
@@ -171,14 +174,17 @@ def equivalence(config: Any) -> str | None:
             theirs = upstream(copy.deepcopy(plain))
     if type(ours) is not type(theirs):
         return f"class {type(ours).__name__} != {type(theirs).__name__}"
-    a, b = ours.state_dict(), theirs.state_dict()
+    a, b = state_dict_signature(ours), state_dict_signature(theirs)
     if list(a) != list(b):
         return f"state_dict keys differ: {sorted(set(a) ^ set(b))[:5]}"
-    for key in a:
-        if a[key].shape != b[key].shape or a[key].dtype != b[key].dtype:
-            return f"{key}: {tuple(a[key].shape)} {a[key].dtype} != {tuple(b[key].shape)} {b[key].dtype}"
-        if device == "cpu" and not torch.equal(a[key], b[key]):
-            return f"{key}: values differ"
+    differs = next((key for key in a if a[key] != b[key]), None)
+    if differs is not None:
+        return f"{differs}: {a[differs]} != {b[differs]}"
+    if device == "cpu":
+        values = theirs.state_dict()
+        differs = next((key for key, tensor in ours.state_dict().items() if not torch.equal(tensor, values[key])), None)
+        if differs is not None:
+            return f"{differs}: values differ"
     if [p.requires_grad for p in ours.parameters()] != [p.requires_grad for p in theirs.parameters()]:
         return "requires_grad differs"
     return None
