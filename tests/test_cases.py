@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 
 import pytest
-from support.files import case_config, case_files, load_json
+from support.files import CASES, FAMILIES, case_config, case_files, load_json
 
 import sat_config
 from sat_config import ConfigError, problems_in
@@ -40,3 +40,10 @@ def test_negative_case_reports_exactly_the_expected_problems(path):
         sat_config.validate_config(config)
     assert isinstance(info.value, exception)
     assert [p.path for p in info.value.errors] == [p.path for p in problems]
+
+
+def test_every_case_is_in_a_family_folder():
+    """A case file directly under positive/ or negative/, or in an unknown folder, would be read by no test."""
+    for kind in ("positive", "negative"):
+        assert {p.name for p in (CASES / kind).iterdir()} <= set(FAMILIES), kind
+        assert len(case_files(kind)) == len(list((CASES / kind).rglob("*.json"))), kind
