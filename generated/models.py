@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import MISSING, ConfigDict, Field, RootModel
 from sat_config.typed import ConfigModel
 
 
@@ -272,7 +272,7 @@ class AutoencoderConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_schema: Annotated[str | None, Field(alias="$schema")] = None
+    field_schema: Annotated[str | MISSING, Field(alias="$schema")] = MISSING
     """
     URI or path of the JSON Schema this file follows (used by editors; stripped before the config reaches stable-audio-tools).
     """
@@ -293,7 +293,7 @@ class AutoencoderConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: AutoencoderModelConfig
-    training: AutoencoderTrainingConfig | None = None
+    training: AutoencoderTrainingConfig | MISSING = MISSING
 
 
 class AutoencoderDemoConfig(ConfigModel):
@@ -318,13 +318,13 @@ class AutoencoderEvalLossConfigs(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    pesq: dict[str, Any] | None = None
+    pesq: dict[str, Any] | MISSING = MISSING
     """
     PESQ speech-quality metric (its value is not read; write {}).
     """
-    stft: STFTLossConfig | None = None
-    sisdr: SISDRLossConfig | None = None
-    mel: MelSTFTLossConfig | None = None
+    stft: STFTLossConfig | MISSING = MISSING
+    sisdr: SISDRLossConfig | MISSING = MISSING
+    mel: MelSTFTLossConfig | MISSING = MISSING
 
 
 class AutoencoderLossConfigs(ConfigModel):
@@ -338,15 +338,15 @@ class AutoencoderLossConfigs(ConfigModel):
     spectral: SpectralLossConfig
     time: TimeLossConfig
     discriminator: Annotated[
-        OobleckDiscriminatorLoss | EncodecDiscriminatorLoss | DacDiscriminatorLoss | BigVganDiscriminatorLoss | None,
+        OobleckDiscriminatorLoss | EncodecDiscriminatorLoss | DacDiscriminatorLoss | BigVganDiscriminatorLoss | MISSING,
         Field(discriminator="type", title="DiscriminatorLossConfig"),
-    ] = None
+    ] = MISSING
     """
     The adversarial discriminator: its presence enables GAN training (training/autoencoders.py:140-168). `type` selects the architecture.
     """
-    bottleneck: BottleneckLossConfig | None = None
-    mrmel: MelSpectrogramLossConfig | None = None
-    hubert: HubertLossConfig | None = None
+    bottleneck: BottleneckLossConfig | MISSING = MISSING
+    mrmel: MelSpectrogramLossConfig | MISSING = MISSING
+    hubert: HubertLossConfig | MISSING = MISSING
 
 
 class AutoencoderModelConfig(ConfigModel):
@@ -433,7 +433,7 @@ class AutoencoderOptimizerConfigs(ConfigModel):
     """
     Optimizer (and scheduler) of the autoencoder's parameters.
     """
-    discriminator: TrainingOptimizerConfig | None = None
+    discriminator: TrainingOptimizerConfig | MISSING = MISSING
     """
     Optimizer (and scheduler) of the discriminator's parameters; required when the losses include a discriminator.
     """
@@ -599,7 +599,7 @@ class BigVganDiscriminatorConfig(ConfigModel):
     """
     Dilations of the CQT convolutions.
     """
-    cqtd_in_channels: Annotated[int | None, Field(ge=1)] = None
+    cqtd_in_channels: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Input channels of the CQT discriminators; defaults to the autoencoder's output channels.
     """
@@ -649,11 +649,11 @@ class BottleneckLossConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[str | None, Field(examples=["kl", "mmd"])] = None
+    type: Annotated[str | MISSING, Field(examples=["kl", "mmd"])] = MISSING
     """
     Never read by stable-audio-tools (upstream configs write "kl").
     """
-    weights: BottleneckLossWeights | None = None
+    weights: BottleneckLossWeights | MISSING = MISSING
 
 
 class BottleneckLossWeights(ConfigModel):
@@ -709,7 +709,7 @@ class ClapAudioConditionerParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output_dim: Annotated[int | None, Field(ge=1)] = None
+    output_dim: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
@@ -760,7 +760,7 @@ class ClapTextConditionerParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output_dim: Annotated[int | None, Field(ge=1)] = None
+    output_dim: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
@@ -873,13 +873,6 @@ class CondDisplayOptions(ConfigModel):
     display_mix: bool = False
     """
     Also log the input mixed with each generated demo.
-    """
-
-
-class ConditionedModelRules(RootModel[Any]):
-    root: Any
-    """
-    Cross-field rules of a model section with `conditioning` and `pretransform` (diffusion_cond, diffusion_cond_inpaint and lm).
     """
 
 
@@ -1013,7 +1006,7 @@ class ContinuousTransformerLmParams(ConfigModel):
     """
     Learned memory tokens prepended to the sequence in every block stack.
     """
-    sliding_window: TfSlidingWindow1 | None = None
+    sliding_window: TfSlidingWindow1 | None | MISSING = MISSING
     """
     Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
     """
@@ -1029,9 +1022,9 @@ class ContinuousTransformerLmParams(ConfigModel):
     """
     Scale every branch output by a learned per-channel factor initialised at 1e-5 (zero_init_branch_outputs is then switched off).
     """
-    attn_kwargs: TransformerAttentionKwargs | None = None
-    ff_kwargs: TransformerFeedForwardKwargs | None = None
-    norm_kwargs: TransformerNormKwargs | None = None
+    attn_kwargs: TransformerAttentionKwargs | MISSING = MISSING
+    ff_kwargs: TransformerFeedForwardKwargs | MISSING = MISSING
+    norm_kwargs: TransformerNormKwargs | MISSING = MISSING
 
 
 class ContinuousTransformerOptions(ConfigModel):
@@ -1078,7 +1071,7 @@ class ContinuousTransformerOptions(ConfigModel):
     """
     Learned memory tokens prepended to the sequence in every block stack.
     """
-    sliding_window: TfSlidingWindow1 | None = None
+    sliding_window: TfSlidingWindow1 | None | MISSING = MISSING
     """
     Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
     """
@@ -1094,9 +1087,9 @@ class ContinuousTransformerOptions(ConfigModel):
     """
     Scale every branch output by a learned per-channel factor initialised at 1e-5 (zero_init_branch_outputs is then switched off).
     """
-    attn_kwargs: TransformerAttentionKwargs | None = None
-    ff_kwargs: TransformerFeedForwardKwargs | None = None
-    norm_kwargs: TransformerNormKwargs | None = None
+    attn_kwargs: TransformerAttentionKwargs | MISSING = MISSING
+    ff_kwargs: TransformerFeedForwardKwargs | MISSING = MISSING
+    norm_kwargs: TransformerNormKwargs | MISSING = MISSING
 
 
 class ConvNeXtBlockArgs(ConfigModel):
@@ -1562,7 +1555,7 @@ class DiTAutoencoderConfig(ConfigModel):
     """
     Where the timestep embedding goes: into the global embedding, or concatenated to the input channels (then timestep_embed_dim must be 1).
     """
-    timestep_embed_dim: Annotated[int | None, Field(ge=1)] = None
+    timestep_embed_dim: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Width of the timestep embedding with timestep_cond_type input_concat (ignored with global). 0.0.19 broadcasts the embedding along the sequence with expand(), which works only for width 1.
     """
@@ -1606,7 +1599,7 @@ class DiTAutoencoderConfig(ConfigModel):
     """
     Learned memory tokens prepended to the sequence in every block stack.
     """
-    sliding_window: TfSlidingWindow1 | None = None
+    sliding_window: TfSlidingWindow1 | None | MISSING = MISSING
     """
     Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
     """
@@ -1622,9 +1615,9 @@ class DiTAutoencoderConfig(ConfigModel):
     """
     Scale every branch output by a learned per-channel factor initialised at 1e-5 (zero_init_branch_outputs is then switched off).
     """
-    attn_kwargs: TransformerAttentionKwargs | None = None
-    ff_kwargs: TransformerFeedForwardKwargs | None = None
-    norm_kwargs: TransformerNormKwargs | None = None
+    attn_kwargs: TransformerAttentionKwargs | MISSING = MISSING
+    ff_kwargs: TransformerFeedForwardKwargs | MISSING = MISSING
+    norm_kwargs: TransformerNormKwargs | MISSING = MISSING
 
 
 class DiTConfig(ConfigModel):
@@ -1691,7 +1684,7 @@ class DiTConfig(ConfigModel):
     """
     Where the timestep embedding goes: into the global embedding, or concatenated to the input channels (then timestep_embed_dim must be 1).
     """
-    timestep_embed_dim: Annotated[int | None, Field(ge=1)] = None
+    timestep_embed_dim: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Width of the timestep embedding with timestep_cond_type input_concat (ignored with global). 0.0.19 broadcasts the embedding along the sequence with expand(), which works only for width 1.
     """
@@ -1731,7 +1724,7 @@ class DiTConfig(ConfigModel):
     """
     Learned memory tokens prepended to the sequence in every block stack.
     """
-    sliding_window: TfSlidingWindow1 | None = None
+    sliding_window: TfSlidingWindow1 | None | MISSING = MISSING
     """
     Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
     """
@@ -1747,16 +1740,9 @@ class DiTConfig(ConfigModel):
     """
     Scale every branch output by a learned per-channel factor initialised at 1e-5 (zero_init_branch_outputs is then switched off).
     """
-    attn_kwargs: TransformerAttentionKwargs | None = None
-    ff_kwargs: TransformerFeedForwardKwargs | None = None
-    norm_kwargs: TransformerNormKwargs | None = None
-
-
-class DiTRules(RootModel[Any]):
-    root: Any
-    """
-    Cross-field rules shared by the three `dit` backbone configs.
-    """
+    attn_kwargs: TransformerAttentionKwargs | MISSING = MISSING
+    ff_kwargs: TransformerFeedForwardKwargs | MISSING = MISSING
+    norm_kwargs: TransformerNormKwargs | MISSING = MISSING
 
 
 class DiTUncondConfig(ConfigModel):
@@ -1823,7 +1809,7 @@ class DiTUncondConfig(ConfigModel):
     """
     Where the timestep embedding goes: into the global embedding, or concatenated to the input channels (then timestep_embed_dim must be 1).
     """
-    timestep_embed_dim: Annotated[int | None, Field(ge=1)] = None
+    timestep_embed_dim: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Width of the timestep embedding with timestep_cond_type input_concat (ignored with global). 0.0.19 broadcasts the embedding along the sequence with expand(), which works only for width 1.
     """
@@ -1867,7 +1853,7 @@ class DiTUncondConfig(ConfigModel):
     """
     Learned memory tokens prepended to the sequence in every block stack.
     """
-    sliding_window: TfSlidingWindow1 | None = None
+    sliding_window: TfSlidingWindow1 | None | MISSING = MISSING
     """
     Self-attention window [left, right] in tokens (-1: unbounded). Honoured only when flash-attn is installed; otherwise stable-audio-tools prints a notice and attends to the whole sequence.
     """
@@ -1883,9 +1869,9 @@ class DiTUncondConfig(ConfigModel):
     """
     Scale every branch output by a learned per-channel factor initialised at 1e-5 (zero_init_branch_outputs is then switched off).
     """
-    attn_kwargs: TransformerAttentionKwargs | None = None
-    ff_kwargs: TransformerFeedForwardKwargs | None = None
-    norm_kwargs: TransformerNormKwargs | None = None
+    attn_kwargs: TransformerAttentionKwargs | MISSING = MISSING
+    ff_kwargs: TransformerFeedForwardKwargs | MISSING = MISSING
+    norm_kwargs: TransformerNormKwargs | MISSING = MISSING
 
 
 class DiffusionAutoencoderAdp1dBackbone(ConfigModel):
@@ -1911,7 +1897,7 @@ class DiffusionAutoencoderConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_schema: Annotated[str | None, Field(alias="$schema")] = None
+    field_schema: Annotated[str | MISSING, Field(alias="$schema")] = MISSING
     """
     URI or path of the JSON Schema this file follows (used by editors; stripped before the config reaches stable-audio-tools).
     """
@@ -1932,7 +1918,7 @@ class DiffusionAutoencoderConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: DiffusionAutoencoderModelConfig
-    training: DiffusionAutoencoderTrainingConfig | None = None
+    training: DiffusionAutoencoderTrainingConfig | MISSING = MISSING
 
 
 class DiffusionAutoencoderDAU1dBackbone(ConfigModel):
@@ -1992,16 +1978,16 @@ class DiffusionAutoencoderModelConfig(ConfigModel):
         extra="forbid",
     )
     encoder: Annotated[
-        OobleckEncoderConfig | SeanetEncoderConfig | DacEncoderConfig | LocalAttnEncoderConfig | TaaeEncoderConfig | None,
+        OobleckEncoderConfig | SeanetEncoderConfig | DacEncoderConfig | LocalAttnEncoderConfig | TaaeEncoderConfig | MISSING,
         Field(discriminator="type", title="EncoderConfig"),
-    ] = None
+    ] = MISSING
     """
     The encoder; none when absent (null is not accepted: the builder only checks that the key exists).
     """
     decoder: Annotated[
-        OobleckDecoderConfig | SeanetDecoderConfig | DacDecoderConfig | LocalAttnDecoderConfig | TaaeDecoderConfig | None,
+        OobleckDecoderConfig | SeanetDecoderConfig | DacDecoderConfig | LocalAttnDecoderConfig | TaaeDecoderConfig | MISSING,
         Field(discriminator="type", title="DecoderConfig"),
-    ] = None
+    ] = MISSING
     """
     A decoder applied to the latents before the diffusion model (null is not accepted). In 0.0.19 DiffusionAutoencoder.decode() calls itself instead of the decoder, so decoding recurses until RecursionError when it is set.
     """
@@ -2054,13 +2040,6 @@ class DiffusionAutoencoderModelConfig(ConfigModel):
     """
 
 
-class DiffusionAutoencoderRootRules(RootModel[Any]):
-    root: Any
-    """
-    Rules of a diffusion_autoencoder config that need the top level (audio channels, sample size).
-    """
-
-
 class DiffusionAutoencoderTrainingConfig(ConfigModel):
     """
     The `training` section of a `diffusion_autoencoder` config: DiffusionAutoencoderTrainingWrapper (Adam, EMA always on, default bottleneck loss weights) and DiffusionAutoencoderDemoCallback (training/factory.py:131-148, 195-203).
@@ -2097,19 +2076,19 @@ class DiffusionCondAdp1dBackbone(ConfigModel):
     """
     The diffusion objective the wrapper trains and samples with: v (v-prediction, cosine schedule), rectified_flow or rf_denoiser. For a dit backbone it is also passed to DiffusionTransformer (so it must not appear in config).
     """
-    cross_attention_cond_ids: list[str] | None = None
+    cross_attention_cond_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are concatenated along the sequence and cross-attended (dit: cond_token_dim, adp_cfg_1d: context_embedding_features must equal their width). adp_1d ignores them.
     """
-    global_cond_ids: list[str] | None = None
+    global_cond_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are concatenated along the channels into the global conditioning (dit: global_cond_dim, adp: context_features must equal the sum of their widths).
     """
-    input_concat_ids: list[str] | None = None
+    input_concat_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are concatenated to the input channels (dit: input_concat_dim, adp: the first non-zero context_channels entry must equal the sum of their widths). Inpainting training (training.inpainting, or diffusion_cond_inpaint) also provides inpaint_mask (1 channel) and inpaint_masked_input (io_channels channels).
     """
-    prepend_cond_ids: list[str] | None = None
+    prepend_cond_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are prepended to the token sequence (dit: prepend_cond_dim must equal their width). The adp backbones ignore them.
     """
@@ -2136,19 +2115,19 @@ class DiffusionCondAdpCfg1dBackbone(ConfigModel):
     """
     The diffusion objective the wrapper trains and samples with: v (v-prediction, cosine schedule), rectified_flow or rf_denoiser. For a dit backbone it is also passed to DiffusionTransformer (so it must not appear in config).
     """
-    cross_attention_cond_ids: list[str] | None = None
+    cross_attention_cond_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are concatenated along the sequence and cross-attended (dit: cond_token_dim, adp_cfg_1d: context_embedding_features must equal their width). adp_1d ignores them.
     """
-    global_cond_ids: list[str] | None = None
+    global_cond_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are concatenated along the channels into the global conditioning (dit: global_cond_dim, adp: context_features must equal the sum of their widths).
     """
-    input_concat_ids: list[str] | None = None
+    input_concat_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are concatenated to the input channels (dit: input_concat_dim, adp: the first non-zero context_channels entry must equal the sum of their widths). Inpainting training (training.inpainting, or diffusion_cond_inpaint) also provides inpaint_mask (1 channel) and inpaint_masked_input (io_channels channels).
     """
-    prepend_cond_ids: list[str] | None = None
+    prepend_cond_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are prepended to the token sequence (dit: prepend_cond_dim must equal their width). The adp backbones ignore them.
     """
@@ -2166,7 +2145,7 @@ class DiffusionCondConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_schema: Annotated[str | None, Field(alias="$schema")] = None
+    field_schema: Annotated[str | MISSING, Field(alias="$schema")] = MISSING
     """
     URI or path of the JSON Schema this file follows (used by editors; stripped before the config reaches stable-audio-tools).
     """
@@ -2187,7 +2166,7 @@ class DiffusionCondConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: DiffusionCondModelConfig
-    training: DiffusionCondTrainingConfig | None = None
+    training: DiffusionCondTrainingConfig | MISSING = MISSING
 
 
 class DiffusionCondDemoConfig(ConfigModel):
@@ -2214,7 +2193,7 @@ class DiffusionCondDemoConfig(ConfigModel):
     """
     Classifier-free guidance scales; one batch of demos per scale.
     """
-    demo_cond: list[dict[str, Any]] | None = None
+    demo_cond: list[dict[str, Any]] | MISSING = MISSING
     """
     Conditioning of each demo, one entry per demo; required unless `demo_cond_from_batch`.
     """
@@ -2249,19 +2228,19 @@ class DiffusionCondDitBackbone(ConfigModel):
     """
     The diffusion objective the wrapper trains and samples with: v (v-prediction, cosine schedule), rectified_flow or rf_denoiser. For a dit backbone it is also passed to DiffusionTransformer (so it must not appear in config).
     """
-    cross_attention_cond_ids: list[str] | None = None
+    cross_attention_cond_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are concatenated along the sequence and cross-attended (dit: cond_token_dim, adp_cfg_1d: context_embedding_features must equal their width). adp_1d ignores them.
     """
-    global_cond_ids: list[str] | None = None
+    global_cond_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are concatenated along the channels into the global conditioning (dit: global_cond_dim, adp: context_features must equal the sum of their widths).
     """
-    input_concat_ids: list[str] | None = None
+    input_concat_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are concatenated to the input channels (dit: input_concat_dim, adp: the first non-zero context_channels entry must equal the sum of their widths). Inpainting training (training.inpainting, or diffusion_cond_inpaint) also provides inpaint_mask (1 channel) and inpaint_masked_input (io_channels channels).
     """
-    prepend_cond_ids: list[str] | None = None
+    prepend_cond_ids: list[str] | MISSING = MISSING
     """
     Ids of the conditioners whose outputs are prepended to the token sequence (dit: prepend_cond_dim must equal their width). The adp backbones ignore them.
     """
@@ -2279,7 +2258,7 @@ class DiffusionCondInpaintConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_schema: Annotated[str | None, Field(alias="$schema")] = None
+    field_schema: Annotated[str | MISSING, Field(alias="$schema")] = MISSING
     """
     URI or path of the JSON Schema this file follows (used by editors; stripped before the config reaches stable-audio-tools).
     """
@@ -2300,7 +2279,7 @@ class DiffusionCondInpaintConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: DiffusionCondModelConfig
-    training: DiffusionCondInpaintTrainingConfig | None = None
+    training: DiffusionCondInpaintTrainingConfig | MISSING = MISSING
 
 
 class DiffusionCondInpaintDemoConfig(ConfigModel):
@@ -2385,7 +2364,7 @@ class DiffusionCondInpaintTrainingConfig(ConfigModel):
     """
     Inpainting masks: every step masks random spans of each example and passes the mask and the masked input to the model as the conditioning ids `inpaint_mask` and `inpaint_masked_input`. The inpainting demos read it too.
     """
-    arc: ArcConfig | None = None
+    arc: ArcConfig | MISSING = MISSING
     """
     Post-train with ARC (adversarial relativistic-contrastive) instead of plain diffusion: the presence of this key switches the wrapper to ARCTrainingWrapper. Needs DiT backbones.
     """
@@ -2434,13 +2413,6 @@ class DiffusionCondModelConfig(ConfigModel):
     conditioning: ConditioningConfig | None = None
     """
     The conditioners and their default width. Optional for construction, but training, demos and generation call the conditioner and fail without it.
-    """
-
-
-class DiffusionCondRootRules(RootModel[Any]):
-    root: Any
-    """
-    Rules of a diffusion_cond or diffusion_cond_inpaint config that need the top level (audio channels, sample size, model type, training).
     """
 
 
@@ -2500,7 +2472,7 @@ class DiffusionCondTrainingConfig(ConfigModel):
     """
     Train for inpainting: every step masks random spans of each example and passes the mask and the masked input to the model as the conditioning ids `inpaint_mask` and `inpaint_masked_input`.
     """
-    arc: ArcConfig | None = None
+    arc: ArcConfig | MISSING = MISSING
     """
     Post-train with ARC (adversarial relativistic-contrastive) instead of plain diffusion: the presence of this key switches the wrapper to ARCTrainingWrapper. Needs DiT backbones.
     """
@@ -2527,7 +2499,7 @@ class DiffusionOptimizerConfigs(ConfigModel):
     """
     Optimizer (and scheduler) of the diffusion model's parameters.
     """
-    discriminator: TrainingOptimizerConfig | None = None
+    discriminator: TrainingOptimizerConfig | MISSING = MISSING
     """
     Optimizer (and scheduler) of the ARC discriminator; read only with `arc`, where it is required.
     """
@@ -2541,7 +2513,7 @@ class DiffusionUncondConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_schema: Annotated[str | None, Field(alias="$schema")] = None
+    field_schema: Annotated[str | MISSING, Field(alias="$schema")] = MISSING
     """
     URI or path of the JSON Schema this file follows (used by editors; stripped before the config reaches stable-audio-tools).
     """
@@ -2562,7 +2534,7 @@ class DiffusionUncondConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: DiffusionUncondModelConfig
-    training: DiffusionUncondTrainingConfig | None = None
+    training: DiffusionUncondTrainingConfig | MISSING = MISSING
 
 
 class DiffusionUncondDemoConfig(ConfigModel):
@@ -2610,13 +2582,6 @@ class DiffusionUncondModelConfig(ConfigModel):
     ) = None
     """
     A fixed transform (usually a pretrained autoencoder) whose latent space the model denoises; none when absent.
-    """
-
-
-class DiffusionUncondRootRules(RootModel[Any]):
-    root: Any
-    """
-    Rules of a diffusion_uncond config that need the top level (audio channels, sample size).
     """
 
 
@@ -2924,7 +2889,7 @@ class HubertLossConfig(ConfigModel):
         extra="forbid",
     )
     weights: HubertLossWeights
-    config: HubertLossParams | None = None
+    config: HubertLossParams | MISSING = MISSING
     decay: float = 1.0
     """
     Multiply the loss weight by this factor after every step (1 keeps it constant).
@@ -2971,7 +2936,7 @@ class HyperencoderConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_schema: Annotated[str | None, Field(alias="$schema")] = None
+    field_schema: Annotated[str | MISSING, Field(alias="$schema")] = MISSING
     """
     URI or path of the JSON Schema this file follows (used by editors; stripped before the config reaches stable-audio-tools).
     """
@@ -2992,7 +2957,7 @@ class HyperencoderConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: HyperencoderModelConfig
-    training: HyperencoderTrainingConfig | None = None
+    training: HyperencoderTrainingConfig | MISSING = MISSING
 
 
 class HyperencoderModelConfig(ConfigModel):
@@ -3037,11 +3002,11 @@ class HyperencoderModelConfig(ConfigModel):
     """
     Width of the latents encode() returns (after the bottleneck). Only stored: models using this autoencoder as a pretransform read it as its encoded channels.
     """
-    downsampling_ratio: Annotated[int | None, Field(ge=1)] = None
+    downsampling_ratio: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Audio samples per latent frame: the product of the encoder's strides (times the pretransform's ratio). Only stored, never checked against the strides by stable-audio-tools.
     """
-    io_channels: Annotated[int | None, Field(ge=1)] = None
+    io_channels: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Audio channels the autoencoder reads and writes (the default of in_channels and out_channels).
     """
@@ -3129,7 +3094,7 @@ class IntConditionerParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output_dim: Annotated[int | None, Field(ge=1)] = None
+    output_dim: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
@@ -3236,7 +3201,7 @@ class ListConditionerParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output_dim: Annotated[int | None, Field(ge=1)] = None
+    output_dim: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
@@ -3261,7 +3226,7 @@ class LmConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_schema: Annotated[str | None, Field(alias="$schema")] = None
+    field_schema: Annotated[str | MISSING, Field(alias="$schema")] = MISSING
     """
     URI or path of the JSON Schema this file follows (used by editors; stripped before the config reaches stable-audio-tools).
     """
@@ -3282,7 +3247,7 @@ class LmConfig(ConfigModel):
     Number of audio channels the dataset yields (1 mono, 2 stereo). No model builder reads it.
     """
     model: LanguageModelConfig
-    training: LmTrainingConfig | None = None
+    training: LmTrainingConfig | MISSING = MISSING
 
 
 class LmDemoConfig(ConfigModel):
@@ -3549,7 +3514,7 @@ class LutConditionerParams(ConfigModel):
     """
     Hugging Face name (or local path) of the tokenizer.
     """
-    output_dim: Annotated[int | None, Field(ge=1)] = None
+    output_dim: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
@@ -3684,7 +3649,7 @@ class MelSpectrogramLossConfig(ConfigModel):
         extra="forbid",
     )
     weights: MelSpectrogramLossWeights
-    config: MelSpectrogramLossParams | None = None
+    config: MelSpectrogramLossParams | MISSING = MISSING
 
 
 class MelSpectrogramLossParams(ConfigModel):
@@ -3898,7 +3863,7 @@ class NumberConditionerParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output_dim: Annotated[int | None, Field(ge=1)] = None
+    output_dim: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
@@ -5156,7 +5121,7 @@ class PhonemeConditionerParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output_dim: Annotated[int | None, Field(ge=1)] = None
+    output_dim: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
@@ -5238,7 +5203,7 @@ class PretransformConditionerParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output_dim: Annotated[int | None, Field(ge=1)] = None
+    output_dim: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
@@ -5251,13 +5216,13 @@ class PretransformConditionerParams(ConfigModel):
     Encode with the model's own pretransform (model.pretransform must exist) instead of pretransform_config.
     """
     pretransform_config: Annotated[
-        AutoencoderPretransformConfig | WaveletPretransformConfig | PqmfPretransformConfig | DacPretrainedPretransformConfig | AudiocraftPretrainedPretransformConfig | PatchedPretransformConfig | None,
+        AutoencoderPretransformConfig | WaveletPretransformConfig | PqmfPretransformConfig | DacPretrainedPretransformConfig | AudiocraftPretrainedPretransformConfig | PatchedPretransformConfig | MISSING,
         Field(discriminator="type", title="PretransformConfig"),
-    ] = None
+    ] = MISSING
     """
     The pretransform that encodes the audio; required unless use_model_pretransform is true, and not allowed when it is (it would reach the conditioner: TypeError).
     """
-    pretransform_ckpt_path: Annotated[str | None, Field(min_length=1)] = None
+    pretransform_ckpt_path: Annotated[str | MISSING, Field(min_length=1)] = MISSING
     """
     Local checkpoint loaded into the pretransform at construction (load_ckpt_state_dict); omit it rather than setting null (null reaches the conditioner: TypeError).
     """
@@ -6426,7 +6391,7 @@ class SeanetActivationParams(ConfigModel):
     """
     Softplus: above this the function is linear (default 20). Threshold: the threshold (required).
     """
-    value: float | None = None
+    value: float | MISSING = MISSING
     """
     Threshold: the value that replaces inputs at or below the threshold (required).
     """
@@ -6715,7 +6680,7 @@ class SourceMixConditionerParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output_dim: Annotated[int | None, Field(ge=1)] = None
+    output_dim: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
@@ -6728,13 +6693,13 @@ class SourceMixConditionerParams(ConfigModel):
     Encode with the model's own pretransform (model.pretransform must exist) instead of pretransform_config.
     """
     pretransform_config: Annotated[
-        AutoencoderPretransformConfig | WaveletPretransformConfig | PqmfPretransformConfig | DacPretrainedPretransformConfig | AudiocraftPretrainedPretransformConfig | PatchedPretransformConfig | None,
+        AutoencoderPretransformConfig | WaveletPretransformConfig | PqmfPretransformConfig | DacPretrainedPretransformConfig | AudiocraftPretrainedPretransformConfig | PatchedPretransformConfig | MISSING,
         Field(discriminator="type", title="PretransformConfig"),
-    ] = None
+    ] = MISSING
     """
     The pretransform that encodes the audio; required unless use_model_pretransform is true, and not allowed when it is (it would reach the conditioner: TypeError).
     """
-    pretransform_ckpt_path: Annotated[str | None, Field(min_length=1)] = None
+    pretransform_ckpt_path: Annotated[str | MISSING, Field(min_length=1)] = MISSING
     """
     Local checkpoint loaded into the pretransform at construction (load_ckpt_state_dict); omit it rather than setting null (null reaches the conditioner: TypeError).
     """
@@ -6768,7 +6733,7 @@ class SpectralLossConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[str | None, Field(examples=["mrstft"])] = None
+    type: Annotated[str | MISSING, Field(examples=["mrstft"])] = MISSING
     """
     Never read by stable-audio-tools (upstream configs write "mrstft").
     """
@@ -6829,7 +6794,7 @@ class T5ConditionerParams(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    output_dim: Annotated[int | None, Field(ge=1)] = None
+    output_dim: Annotated[int | MISSING, Field(ge=1)] = MISSING
     """
     Width of this conditioner's output; conditioning.cond_dim when unset (the builder passes cond_dim, then applies this config over it).
     """
@@ -7067,11 +7032,11 @@ class TimeLossConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[str | None, Field(examples=["l1"])] = None
+    type: Annotated[str | MISSING, Field(examples=["l1"])] = MISSING
     """
     Never read by stable-audio-tools (upstream configs write "l1").
     """
-    config: dict[str, Any] | None = None
+    config: dict[str, Any] | MISSING = MISSING
     """
     Never read by stable-audio-tools.
     """
@@ -7090,11 +7055,11 @@ class TimeLossWeights(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    l1: float | None = None
+    l1: float | MISSING = MISSING
     """
     Weight of the L1 distance between input and reconstruction.
     """
-    l2: float | None = None
+    l2: float | MISSING = MISSING
     """
     Weight of the mean squared error between input and reconstruction.
     """
@@ -7153,9 +7118,9 @@ class TrainingOptimizerConfig(ConfigModel):
     The optimizer: `type` is a torch.optim class name (or FusedAdam), `config` its keyword arguments.
     """
     scheduler: Annotated[
-        SchedLambdaLR | SchedMultiplicativeLR | SchedStepLR | SchedMultiStepLR | SchedConstantLR | SchedLinearLR | SchedExponentialLR | SchedSequentialLR | SchedCosineAnnealingLR | SchedChainedScheduler | SchedReduceLROnPlateau | SchedCyclicLR | SchedCosineAnnealingWarmRestarts | SchedOneCycleLR | SchedPolynomialLR | SchedLRScheduler | SchedInverseLR | None,
+        SchedLambdaLR | SchedMultiplicativeLR | SchedStepLR | SchedMultiStepLR | SchedConstantLR | SchedLinearLR | SchedExponentialLR | SchedSequentialLR | SchedCosineAnnealingLR | SchedChainedScheduler | SchedReduceLROnPlateau | SchedCyclicLR | SchedCosineAnnealingWarmRestarts | SchedOneCycleLR | SchedPolynomialLR | SchedLRScheduler | SchedInverseLR | MISSING,
         Field(discriminator="type", title="TorchLRScheduler"),
-    ] = None
+    ] = MISSING
     """
     The learning-rate scheduler, stepped after every optimizer step: `type` is a torch.optim.lr_scheduler class name (or InverseLR), `config` its keyword arguments.
     """
@@ -7247,13 +7212,6 @@ class TransformerNormKwargs(ConfigModel):
     """
 
 
-class TransformerRules(RootModel[Any]):
-    root: Any
-    """
-    Cross-field rules shared by the configs that pass keyword arguments to ContinuousTransformer (DiT and LM backbones); `embed_dim` is the transformer width.
-    """
-
-
 class UNet1dConfig(ConfigModel):
     """
     Keyword arguments of models/adp.py UNet1d (from audio-diffusion-pytorch) for the adp_uncond_1d backbone of diffusion_uncond and the adp_1d backbone of diffusion_cond and diffusion_autoencoder. Unknown keys fail UNet1d's 'Unknown arguments' assertion (unknown attention_* keys: TypeError).
@@ -7318,11 +7276,11 @@ class UNet1dConfig(ConfigModel):
     """
     Also take the STFT of the input-concat channels (with use_stft).
     """
-    out_channels: Annotated[int | None, Field(ge=1)] = None
+    out_channels: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Output channels; null means in_channels. A diffusion model must output what it denoises, so any other value fails at the first training step.
     """
-    context_features: Annotated[int | None, Field(ge=1)] = None
+    context_features: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Width of the global conditioning (the global conditioners' outputs, concatenated). Null makes the U-Net ignore global conditioning silently.
     """
@@ -7330,23 +7288,23 @@ class UNet1dConfig(ConfigModel):
     """
     Width of the time and global-feature mapping = channels x this.
     """
-    context_channels: list[UnetContextChannel] | None = None
+    context_channels: list[UnetContextChannel] | None | MISSING = MISSING
     """
     Input-concat channels per level; the first non-zero entry receives the input-concat conditioning. Null makes the U-Net ignore input-concat conditioning silently.
     """
-    context_embedding_features: Annotated[int | None, Field(ge=1)] = None
+    context_embedding_features: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Cross-attention width of the attention blocks. The adp_uncond_1d and adp_1d wrappers never pass cross-attention tokens, so with attention anywhere this fails at the first forward ('You must provide a context').
     """
-    attention_heads: Annotated[int | None, Field(ge=1)] = None
+    attention_heads: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Attention heads (features per head = level width // heads). attention_heads or attention_features is required when attentions has a non-zero entry.
     """
-    attention_features: Annotated[int | None, Field(ge=1)] = None
+    attention_features: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Features per attention head (heads = level width // features).
     """
-    attention_multiplier: Annotated[int | None, Field(ge=1)] = None
+    attention_multiplier: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Feed-forward width multiplier of the attention blocks; required when attentions has a non-zero entry.
     """
@@ -7358,11 +7316,11 @@ class UNet1dConfig(ConfigModel):
     """
     Hop length of the STFT.
     """
-    stft_window_length: Annotated[int | None, Field(ge=1)] = None
+    stft_window_length: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Window length of the STFT; null means stft_num_fft.
     """
-    stft_length: Annotated[int | None, Field(ge=1)] = None
+    stft_length: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Signal length of the inverse STFT; null lets torch infer it.
     """
@@ -7448,11 +7406,11 @@ class UNetCFG1dConfig(ConfigModel):
     """
     Also take the STFT of the input-concat channels (with use_stft).
     """
-    out_channels: Annotated[int | None, Field(ge=1)] = None
+    out_channels: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Output channels; null means in_channels. A diffusion model must output what it denoises, so any other value fails at the first training step.
     """
-    context_features: Annotated[int | None, Field(ge=1)] = None
+    context_features: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Width of the global conditioning (the global conditioners' outputs, concatenated). Null makes the U-Net ignore global conditioning silently.
     """
@@ -7460,19 +7418,19 @@ class UNetCFG1dConfig(ConfigModel):
     """
     Width of the time and global-feature mapping = channels x this.
     """
-    context_channels: list[UnetContextChannel] | None = None
+    context_channels: list[UnetContextChannel] | None | MISSING = MISSING
     """
     Input-concat channels per level; the first non-zero entry receives the input-concat conditioning. Null makes the U-Net ignore input-concat conditioning silently.
     """
-    attention_heads: Annotated[int | None, Field(ge=1)] = None
+    attention_heads: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Attention heads (features per head = level width // heads). attention_heads or attention_features is required when attentions has a non-zero entry.
     """
-    attention_features: Annotated[int | None, Field(ge=1)] = None
+    attention_features: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Features per attention head (heads = level width // features).
     """
-    attention_multiplier: Annotated[int | None, Field(ge=1)] = None
+    attention_multiplier: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Feed-forward width multiplier of the attention blocks; required when attentions has a non-zero entry.
     """
@@ -7484,24 +7442,17 @@ class UNetCFG1dConfig(ConfigModel):
     """
     Hop length of the STFT.
     """
-    stft_window_length: Annotated[int | None, Field(ge=1)] = None
+    stft_window_length: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Window length of the STFT; null means stft_num_fft.
     """
-    stft_length: Annotated[int | None, Field(ge=1)] = None
+    stft_length: Annotated[int | None | MISSING, Field(ge=1)] = MISSING
     """
     Signal length of the inverse STFT; null lets torch infer it.
     """
     stft_use_complex: bool | None = False
     """
     Represent the STFT by its real and imaginary parts instead of magnitude and phase.
-    """
-
-
-class UNetRules(RootModel[Any]):
-    root: Any
-    """
-    Cross-field rules shared by the UNet1d and UNetCFG1d backbone configs (most of them fail at construction, several with an empty AssertionError).
     """
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,6 @@ from .docs import reference_context
 from .editor import enrich
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-RULES_LIB = Path(__file__).resolve().parent.parent / "sat_config" / "rules_lib.py"
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -53,6 +50,9 @@ def pydantic_models(bundle: dict[str, Any]) -> str:
         keep_model_order=True,
         collapse_root_models=True,
         strict_nullable=True,
+        # an optional key without a default is MISSING when absent, never None: the schema (and upstream) reject null
+        use_missing_sentinel=True,
+        target_pydantic_version="2.14",
         formatters=[Formatter.BUILTIN],
         custom_file_header=_header(),
     )
@@ -72,59 +72,23 @@ def _walk(node: Any, where: str) -> Iterator[tuple[str, Any]]:
             yield from _walk(item, f"{where}/{index}")
 
 
-def _rule_helpers() -> list[str]:
-    tree = ast.parse(RULES_LIB.read_text(encoding="utf-8"))
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in stmt.targets):
-            return sorted(ast.literal_eval(stmt.value))
-    raise BundleError(f"{RULES_LIB}: no __all__")
+def check_rules(bundle: dict[str, Any]) -> None:
+    """Every ``x-rules`` entry names a rule registered in ``sat_config.rules``, and every registered rule is named
+    by some schema object (a rule no schema applies checks nothing)."""
+    from sat_config.rules import RULES
 
-
-def _fstring_literal(rule_id: str, message: str) -> str:
-    """``message`` as a Python f-string literal; triple quotes let its {expressions} use either quote character
-    (an escaped quote inside an f-string expression is a SyntaxError before Python 3.12)."""
-    text = message.replace("\\", "\\\\")
-    for quote in ('"""', "'''"):
-        if quote not in text and not text.endswith(quote[0]):
-            literal = f"f{quote}{text}{quote}"
-            try:
-                ast.parse(literal, mode="eval")
-            except SyntaxError as exc:
-                raise BundleError(f"rule {rule_id!r}: message is not an f-string body: {exc}") from exc
-            return literal
-    raise BundleError(f"rule {rule_id!r}: message cannot be quoted (it holds both ''' and \"\"\")")
-
-
-def collect_rules(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    """The ``x-rules`` of every schema object, checked and ready for the rules template."""
-    rules: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    named: set[str] = set()
     for pointer, node in _walk(bundle, "#"):
-        for rule in node.get("x-rules", []):
-            rule_id = rule.get("id")
-            if not isinstance(rule_id, str) or rule_id in seen:
-                raise BundleError(f"{pointer}: every x-rules entry needs a unique string 'id' (got {rule_id!r})")
-            missing = {"require", "message"} - rule.keys()
-            if missing:
-                raise BundleError(f"{pointer}: rule {rule_id!r} lacks {sorted(missing)}")
-            for field in ("when", "require"):
-                if rule.get(field):
-                    try:
-                        ast.parse(rule[field], mode="eval")
-                    except SyntaxError as exc:
-                        raise BundleError(f"rule {rule_id!r}: {field} is not a Python expression: {exc}") from exc
-            seen.add(rule_id)
-            rules.append({
-                "id": rule_id,
-                "source": pointer,
-                "function": "check_" + re.sub(r"\W", "_", rule_id),
-                "when": rule.get("when"),
-                "require": rule["require"],
-                "message": rule["message"],
-                "message_literal": _fstring_literal(rule_id, rule["message"]),
-                "at_literal": repr(tuple(rule.get("at", []))),
-            })
-    return rules
+        entries = node.get("x-rules", [])
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            raise BundleError(f"{pointer}: x-rules must be a list of rule ids (strings)")
+        unknown = [e for e in entries if e not in RULES]
+        if unknown:
+            raise BundleError(f"{pointer}: x-rules names {unknown}, which no function in sat_config/rules registers")
+        named.update(entries)
+    unused = sorted(set(RULES) - named)
+    if unused:
+        raise BundleError(f"rules registered in sat_config/rules but named by no schema's x-rules: {unused}")
 
 
 def model_types(bundle: dict[str, Any]) -> list[dict[str, str]]:
@@ -152,14 +116,14 @@ def render_docs(schema_dir: Path) -> dict[str, str]:
 
 def render_files(schema_dir: Path) -> dict[str, str]:
     """Every generated file's name and text. schema.json carries the editor annotations (generator/editor.py);
-    the classes, dispatch table and rules come from the schemas as written."""
+    the classes and dispatch table come from the schemas as written."""
     bundle = _bundle(schema_dir)
+    check_rules(bundle)
     return {
         "__init__.py": _env.get_template("__init__.py.jinja2").render(),
         "schema.json": json.dumps(enrich(bundle), indent=2, ensure_ascii=False) + "\n",
         "models.py": pydantic_models(bundle),
         "dispatch.py": _env.get_template("dispatch.py.jinja2").render(model_types=model_types(bundle)),
-        "rules.py": _env.get_template("rules.py.jinja2").render(rules=collect_rules(bundle), helpers=_rule_helpers()),
     }
 
 

@@ -9,7 +9,7 @@ import copy
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, overload
 
-from .schemawalk import Node, Parts, SchemaWalker, bundled_walker
+from .schemawalk import Location, Node, Parts, SchemaWalker, bundled_walker
 
 
 def fill_defaults(config: Any, schema: Node | None = None) -> tuple[Any, list[Parts]]:
@@ -31,28 +31,44 @@ def fill_defaults(config: Any, schema: Node | None = None) -> tuple[Any, list[Pa
 
 class WithDefaults(Mapping[str, Any]):
     """A read-only view of a config object in which absent keys read as the schema's defaults (nested objects
-    and lists of objects are views too). ``given(key)`` tells whether the config itself holds ``key``."""
+    and lists of objects are views too, made once per key). ``given(key)`` tells whether the config itself holds
+    ``key``."""
 
-    __slots__ = ("raw", "_nodes", "_walker", "_defaults")
+    __slots__ = ("raw", "_at", "_defaults", "_memo")
 
-    def __init__(self, raw: Mapping[str, Any], nodes: tuple[Node, ...], walker: SchemaWalker) -> None:
+    def __init__(self, raw: Mapping[str, Any], at: Location) -> None:
         self.raw = raw
-        self._nodes = nodes
-        self._walker = walker
-        self._defaults = walker.defaults(nodes)
+        self._at = at
+        self._defaults = at.defaults
+        self._memo: dict[str, Any] = {}
 
     def given(self, key: str) -> bool:
         """Whether the config holds ``key`` (rather than the default providing it)."""
         return key in self.raw
 
     def __getitem__(self, key: str) -> Any:
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
         if key in self.raw:
             value = self.raw[key]
         elif key in self._defaults:
             value = self._defaults[key]
         else:
             raise KeyError(key)
-        return _view(value, self._walker.children(self._nodes, key), self._walker)
+        if isinstance(value, (dict, list)):
+            value = _view(value, self._at.child(key))
+        self._memo[key] = value
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        memo = self._memo
+        if key in memo:
+            return memo[key]
+        if key not in self.raw and key not in self._defaults:
+            return default
+        return self[key]
 
     def __contains__(self, key: object) -> bool:
         return key in self.raw or key in self._defaults
@@ -71,12 +87,12 @@ class WithDefaults(Mapping[str, Any]):
 class ListWithDefaults(Sequence[Any]):
     """A read-only view of a list of objects whose items read through ``WithDefaults``."""
 
-    __slots__ = ("raw", "_nodes", "_walker")
+    __slots__ = ("raw", "_at", "_memo")
 
-    def __init__(self, raw: list[Any], nodes: tuple[Node, ...], walker: SchemaWalker) -> None:
+    def __init__(self, raw: list[Any], at: Location) -> None:
         self.raw = raw
-        self._nodes = nodes
-        self._walker = walker
+        self._at = at
+        self._memo: dict[int, Any] = {}
 
     @overload
     def __getitem__(self, index: int) -> Any: ...
@@ -88,7 +104,16 @@ class ListWithDefaults(Sequence[Any]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self.raw)))]
         position = index + len(self.raw) if index < 0 else index
-        return _view(self.raw[index], self._walker.children(self._nodes, position), self._walker)
+        try:
+            return self._memo[position]
+        except KeyError:
+            pass
+        value = _view(self.raw[index], self._at.child(position))
+        self._memo[position] = value
+        return value
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(len(self.raw)))
 
     def __len__(self) -> int:
         return len(self.raw)
@@ -97,15 +122,15 @@ class ListWithDefaults(Sequence[Any]):
         return f"ListWithDefaults({list(self)!r})"
 
 
-def _view(value: Any, nodes: tuple[Node, ...], walker: SchemaWalker) -> Any:
+def _view(value: Any, at: Location) -> Any:
     if isinstance(value, dict):
-        return WithDefaults(value, walker.applicable(nodes, value), walker)
+        return WithDefaults(value, at.applied(value))
     if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
-        return ListWithDefaults(value, nodes, walker)
+        return ListWithDefaults(value, at)
     return value
 
 
 def with_defaults(obj: Mapping[str, Any], node: Node, walker: SchemaWalker | None = None) -> WithDefaults:
     """``obj`` (a config object that the schema object ``node`` applies to) seen with its defaults."""
     walker = bundled_walker() if walker is None else walker
-    return WithDefaults(obj, walker.applicable((node,), obj), walker)
+    return WithDefaults(obj, walker.location((node,)).applied(obj))

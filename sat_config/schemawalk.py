@@ -1,8 +1,9 @@
 """One walker over a JSON Schema and a config: which schema objects apply to each value of the config.
 
 A value's schema objects are found by following ``$ref`` (resolved with the public ``referencing`` API),
-``allOf``, the branch of a discriminated ``oneOf`` that the value's tag names, and the branches of an
-``anyOf``/plain ``oneOf`` whose declared type accepts the value (``X`` or ``null``). Children come from
+``allOf``, the branch of a discriminated ``oneOf`` that the value's tag names, the branch of an ``anyOf``/plain
+``oneOf`` whose declared type alone accepts the value (``X`` or ``null``), and the ``then``/``else`` of an ``if``
+made of type/const/enum/required/properties. Children come from
 ``properties``, ``patternProperties``, ``additionalProperties``, ``prefixItems`` and ``items``. Lookups that do not
 depend on the config are cached by the identity of schema objects (which live as long as the walker's schema),
 so walking the same schema again is cheap.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 Node = Mapping[str, Any]
@@ -36,20 +37,34 @@ class SchemaWalker:
     """Resolves the schema objects that apply to the values of a config, for one schema document."""
 
     def __init__(self, schema: Node, uri: str = BUNDLE_URI) -> None:
-        from referencing import Registry, Resource
-        from referencing.jsonschema import DRAFT202012
-
-        resource = Resource.from_contents(schema, default_specification=DRAFT202012)
         self.root = schema
-        self._resolver = Registry().with_resource(uri, resource).resolver(base_uri=uri)  # type: ignore[call-arg]
+        self.uri = uri
+        self._resolver: Any = None
         self._flat: dict[int, tuple[Node, ...]] = {}
         self._types: dict[int, frozenset[str]] = {}
         self._tags: dict[int, dict[Any, Node]] = {}
+        self._static: dict[tuple[int, ...], tuple[tuple[Node, ...], bool]] = {}
         self._children: dict[tuple[tuple[int, ...], str | int], tuple[Node, ...]] = {}
         self._defaults: dict[tuple[int, ...], dict[str, Any]] = {}
+        self._locations: dict[tuple[int, ...], Location] = {}
 
     def lookup(self, ref: str) -> Node:
-        """The schema object a ``$ref`` names."""
+        """The schema object a ``$ref`` names: ``#`` and ``#/$defs/<name>`` (all the bundler writes) directly,
+        anything else through the ``referencing`` library (imported only then: it costs more than a validation)."""
+        if ref == "#":
+            return self.root
+        defs = self.root.get("$defs", {})
+        name = ref.removeprefix("#/$defs/")
+        if name != ref and name in defs:
+            found: Node = defs[name]
+            return found
+        if self._resolver is None:
+            from referencing import Registry, Resource
+            from referencing.jsonschema import DRAFT202012
+
+            resource = Resource.from_contents(self.root, default_specification=DRAFT202012)
+            registry: Any = Registry().with_resource(self.uri, resource)
+            self._resolver = registry.resolver(base_uri=self.uri)
         contents: Node = self._resolver.lookup(ref).contents
         return contents
 
@@ -94,11 +109,24 @@ class SchemaWalker:
 
     def applicable(self, nodes: tuple[Node, ...], value: Any) -> tuple[Node, ...]:
         """Every schema object that applies to ``value`` given the schema objects ``nodes`` of its location,
-        including the chosen branches of ``oneOf``/``anyOf``."""
+        including the chosen branches of ``oneOf``/``anyOf`` and ``if``."""
+        key = tuple(map(id, nodes))
+        static = self._static.get(key)
+        if static is None:
+            flat = tuple(part for node in nodes for part in self.flatten(node))
+            chooses = any("if" in part or "oneOf" in part or "anyOf" in part for part in flat)
+            static = self._static[key] = (flat, chooses)
+        return self._choose(nodes, value) if static[1] else static[0]
+
+    def _choose(self, nodes: tuple[Node, ...], value: Any) -> tuple[Node, ...]:
         found: list[Node] = []
         for node in nodes:
             for part in self.flatten(node):
                 found.append(part)
+                if "if" in part:
+                    holds = _matches(part["if"], value)
+                    chosen = part.get("then") if holds else part.get("else") if holds is False else None
+                    found += self._choose((chosen,), value) if isinstance(chosen, Mapping) else ()
                 branches = part.get("oneOf") or part.get("anyOf")
                 if not branches:
                     continue
@@ -107,11 +135,37 @@ class SchemaWalker:
                     tag = value.get(discriminator["propertyName"]) if isinstance(value, dict) else None
                     chosen = self._tag_table(branches, discriminator["propertyName"]).get(tag) if isinstance(
                         tag, (str, int)) else None
-                    found += self.applicable((chosen,), value) if chosen is not None else ()
+                    found += self._choose((chosen,), value) if chosen is not None else ()
                 else:
                     matching = tuple(b for b in branches if _accepts(self.declared_types(b), value))
-                    found += self.applicable(matching, value) if len(matching) == 1 else ()
+                    found += self._choose(matching, value) if len(matching) == 1 else ()
         return tuple(found)
+
+    def location(self, nodes: tuple[Node, ...]) -> Location:
+        """The interned ``Location`` of the schema objects ``nodes``."""
+        key = tuple(map(id, nodes))
+        found = self._locations.get(key)
+        if found is None:
+            found = self._locations[key] = Location(self, nodes)
+        return found
+
+    def deciders(self, nodes: tuple[Node, ...], seen: set[int] | None = None) -> set[str]:
+        """Property names whose values choose among the union and ``if`` branches below ``nodes``."""
+        seen = set() if seen is None else seen
+        names: set[str] = set()
+        for part in (p for node in nodes for p in self.flatten(node)):
+            if id(part) in seen:
+                continue
+            seen.add(id(part))
+            condition = part.get("if")
+            if isinstance(condition, Mapping):
+                names |= set(condition.get("properties", {})) | set(condition.get("required", ()))
+            if isinstance(part.get("discriminator"), Mapping):
+                names.add(part["discriminator"]["propertyName"])
+            below = [*part.get("oneOf", ()), *part.get("anyOf", ()),
+                     *(part[k] for k in ("then", "else") if isinstance(part.get(k), Mapping))]
+            names |= self.deciders(tuple(below), seen) if below else set()
+        return names
 
     def children(self, nodes: tuple[Node, ...], key: str | int) -> tuple[Node, ...]:
         """The schema objects of the member ``key`` (a property name or a list index) of a value whose
@@ -154,7 +208,89 @@ class SchemaWalker:
                 yield from self._walk(item, self.children(applicable, index), parts + (index,))
 
 
+class Location:
+    """The schema objects of one place in a config (interned per walker): which apply to a value there
+    (``applied``), the places of its members (``child``) and its defaults, each computed once."""
+
+    __slots__ = ("walker", "nodes", "_fixed", "_deciders", "_applied", "_children", "_defaults")
+
+    def __init__(self, walker: SchemaWalker, nodes: tuple[Node, ...]) -> None:
+        self.walker, self.nodes = walker, nodes
+        flat = tuple(part for node in nodes for part in walker.flatten(node))
+        chooses = any("if" in part or "oneOf" in part or "anyOf" in part for part in flat)
+        self._fixed: tuple[Node, ...] | None = None if chooses else flat
+        self._deciders: tuple[str, ...] | None = None
+        self._applied: dict[Any, Location] = {}
+        self._children: dict[str | int, Location] = {}
+        self._defaults: dict[str, Any] | None = None
+
+    def applied(self, value: Any) -> Location:
+        """The place of ``value`` with the branches it chooses (``nodes``: every schema object that applies)."""
+        if self._fixed is not None:
+            found = self._applied.get(None)
+            if found is None:
+                found = self._applied[None] = self.walker.location(self._fixed)
+            return found
+        key = self._decision(value)
+        found = self._applied.get(key) if key is not None else None
+        if found is None:
+            found = self.walker.location(self.walker.applicable(self.nodes, value))
+            if key is not None:
+                self._applied[key] = found
+        return found
+
+    def _decision(self, value: Any) -> Any:
+        """What the branch choice depends on: the JSON type, a scalar's value, and the properties that tags and
+        ``if`` conditions read; None when one of them is not hashable (then nothing is cached)."""
+        if self._deciders is None:
+            self._deciders = tuple(sorted(self.walker.deciders(self.nodes)))
+        if not isinstance(value, dict):
+            return (json_type(value), value) if not isinstance(value, list) else ("array",)
+        values = tuple(value.get(p, _NONE) for p in self._deciders)
+        if any(isinstance(v, (dict, list)) for v in values):
+            return None
+        return values, tuple(map(type, values))  # True and 1 are equal keys but choose differently
+
+    def child(self, key: str | int) -> Location:
+        """The place of member ``key`` (a property name or list index) of a value this location applies to."""
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = self.walker.location(self.walker.children(self.nodes, key))
+        return found
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Property name -> default, of the schema objects here."""
+        if self._defaults is None:
+            self._defaults = self.walker.defaults(self.nodes)
+        return self._defaults
+
+
 _NONE = object()
+_CONDITION_KEYWORDS = {"type", "const", "enum", "required", "properties", "description", "$comment"}
+
+
+def _matches(condition: Any, value: Any) -> bool | None:
+    """Whether ``value`` satisfies an ``if`` schema made of type/const/enum/required/properties; None when the
+    condition uses other keywords (then neither branch is taken)."""
+    if not isinstance(condition, Mapping) or set(condition) - _CONDITION_KEYWORDS:
+        return None
+    if "type" in condition and not _accepts(frozenset(_as_list(condition["type"])), value):
+        return False
+    if "const" in condition and not (value == condition["const"] and type(value) is type(condition["const"])):
+        return False
+    if "enum" in condition and value not in condition["enum"]:
+        return False
+    if not isinstance(value, dict):
+        return True
+    if any(key not in value for key in condition.get("required", ())):
+        return False
+    verdicts = [_matches(sub, value[key]) for key, sub in condition.get("properties", {}).items() if key in value]
+    return None if None in verdicts else all(verdicts)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _member(node: Node, key: str | int) -> tuple[Node, ...]:
@@ -179,9 +315,19 @@ def _pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-@lru_cache(maxsize=1)
+_WALKERS: dict[int, tuple[Node, SchemaWalker]] = {}
+
+
+def walker_for(schema: Node) -> SchemaWalker:
+    """The (cached) walker over the schema document ``schema``, which must stay alive and unchanged."""
+    cached = _WALKERS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _WALKERS[id(schema)] = (schema, SchemaWalker(schema))
+    return cached[1]
+
+
 def bundled_walker() -> SchemaWalker:
     """The walker over sat-config's bundled schema (``generated/schema.json``)."""
-    from .validation import load_bundled_schema
+    from .schema_source import bundled_schema
 
-    return SchemaWalker(load_bundled_schema())
+    return walker_for(bundled_schema())

@@ -63,9 +63,10 @@ class Judging:
 
 
 def default_judging() -> Judging:
-    from .targets import detected
+    """The installed environment, with the extensions of $SAT_CONFIG_EXTENSIONS and installed packages."""
+    from .api import judging
 
-    return Judging(detected())
+    return judging()
 
 
 @dataclass
@@ -215,9 +216,14 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def _on_objects(schema: dict[str, Any]) -> bool:
+    """Whether an ``x-unsupported`` speaks of objects (a type) rather than of a key's value of another type."""
+    return schema.get("type", "object") == "object"
+
+
 def _unsupported(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
-    if "properties" in schema and not validator.is_type(instance, "object"):
-        return  # on a tagged type: a non-object is reported by "type"
+    if _on_objects(schema) and not validator.is_type(instance, "object"):
+        return  # on a type (or a conditional about one): a non-object is reported by "type"
     from .targets import unsupported_message, verdict
 
     env = _current().judging.env
@@ -229,28 +235,32 @@ def _unsupported(validator: Any, value: Any, instance: Any, schema: dict[str, An
                  severity="error" if holds else "warning")
 
 
-_SKIPPED = (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError, OverflowError)
-
-
-def rule_failures(rules: list[dict[str, Any]], instance: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
-    """(relative path, message) for each failed cross-field rule on ``instance``."""
-    from .generated.rules import CHECKS
-
+def rule_failures(rule_ids: list[str], instance: Any, node: Any) -> Iterator[tuple[tuple[Any, ...], str, Kind,
+                                                                                  Severity]]:
+    """(relative path, message, kind, severity) for each failed cross-field rule on ``instance``, an object that
+    the schema object ``node`` (which lists ``rule_ids``) applies to. Rules read the object with the schema's
+    defaults. A rule that raises is a bug in sat-config: it is reported (kind ``internal``), never skipped."""
     if not isinstance(instance, dict):
         return
-    for rule in rules:
+    from .defaults import WithDefaults
+    from .rules import RULES
+
+    seen = WithDefaults(instance, _current().engine.walker.location((node,)).applied(instance))
+    for rule_id in rule_ids:
         try:
-            failures = list(CHECKS[rule["id"]](instance))
-        except _SKIPPED:
-            continue  # malformed data: the structural errors already say what is wrong
-        yield from failures
+            rule = RULES[rule_id]
+            failures = rule.failures(seen)
+        except Exception as exc:  # noqa: BLE001 - any exception in a rule is a bug to report
+            yield (), (f"rule {rule_id!r} raised {type(exc).__name__}: {exc} (a bug in sat-config: please report "
+                       "it; the rule's check was skipped)"), "internal", "error"
+            continue
+        for path, message in failures:
+            yield tuple(path), message, "cross_field", rule.severity
 
 
-def _rules(
-    validator: Any, rules: list[dict[str, Any]], instance: Any, schema: dict[str, Any]
-) -> Iterator[ValidationError]:
-    for path, message in rule_failures(rules, instance):
-        yield _error(message, "cross_field", tuple(path))
+def _rules(validator: Any, rules: list[str], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    for path, message, kind, severity in rule_failures(rules, instance, schema):
+        yield _error(message, kind, path, severity=severity)
 
 
 def _builtin(keyword: str) -> Any:
@@ -286,7 +296,7 @@ class _RsUnsupported:
     def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
         del schema_path
         self.when = value.get("when")
-        self.on_object = "properties" in parent_schema
+        self.on_object = _on_objects(parent_schema)
 
     def validate(self, instance: Any) -> None:
         if self.on_object and not isinstance(instance, dict):
@@ -309,14 +319,15 @@ class _RsStrictInt:
 
 
 class _RsRules:
-    """``x-rules`` for jsonschema-rs: the same compiled checks as the python-jsonschema keyword."""
+    """``x-rules`` for jsonschema-rs: the same rules as the python-jsonschema keyword; any failure (a warning too,
+    which the detailed pass then reports) makes the config invalid here."""
 
     def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
-        del parent_schema, schema_path
-        self.rules = value
+        del schema_path
+        self.rules, self.node = value, parent_schema
 
     def validate(self, instance: Any) -> None:
-        for _ in rule_failures(self.rules, instance):
+        for _ in rule_failures(self.rules, instance, self.node):
             raise ValueError("cross-field rule failed")
 
 

@@ -26,7 +26,8 @@ from support.fuzzing import FUZZ
 from support.schema import DEFS, reachable
 
 from sat_config import problems_in
-from sat_config.rules_lib import (
+from sat_config.defaults import with_defaults
+from sat_config.rules.channels import (
     bottleneck_in_channels,
     decoder_expected_channels,
     decoder_in_channels,
@@ -93,8 +94,14 @@ def output_channels(module: Any, channels: int, length: int) -> int:
         return int(module(torch.zeros(1, channels, length, device=device)).shape[1])
 
 
+def seen(value: dict[str, Any], schema: str) -> Any:
+    """``value`` read with the defaults of ``$defs[schema]``, as the rules read it."""
+    return with_defaults(value, DEFS[schema])
+
+
 def with_encoder(encoder: dict[str, Any]) -> dict[str, Any] | None:
-    width, channels, ratio = encoder_out_channels(encoder), encoder_in_channels(encoder), encoder_downsampling(encoder)
+    part = seen(encoder, "EncoderConfig")
+    width, channels, ratio = encoder_out_channels(part), encoder_in_channels(part), encoder_downsampling(part)
     if None in (width, channels, ratio):
         return None
     return autoencoder({"encoder": encoder, "decoder": oobleck("decoder", channels, width), "latent_dim": width,
@@ -102,7 +109,8 @@ def with_encoder(encoder: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def with_decoder(decoder: dict[str, Any]) -> dict[str, Any] | None:
-    width, channels = decoder_in_channels(decoder), decoder_out_channels(decoder)
+    part = seen(decoder, "DecoderConfig")
+    width, channels = decoder_in_channels(part), decoder_out_channels(part)
     if None in (width, channels):
         return None
     return autoencoder({"encoder": oobleck("encoder", channels, width), "decoder": decoder, "latent_dim": width,
@@ -110,10 +118,12 @@ def with_decoder(decoder: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def with_bottleneck(bottleneck: dict[str, Any]) -> dict[str, Any] | None:
-    width = bottleneck_in_channels(bottleneck) or 4  # 4: any even width suits vae, tanh, l2_norm, wasserstein
+    # 4: any even width suits vae, tanh, l2_norm, wasserstein
+    width = bottleneck_in_channels(seen(bottleneck, "BottleneckConfig")) or 4
     model = {"encoder": oobleck("encoder", 1, width), "bottleneck": bottleneck, "downsampling_ratio": 2,
              "io_channels": 1}
-    latent, decoded = latent_channels(model), decoder_expected_channels(model)
+    latent, decoded = latent_channels(seen(model, "AutoencoderModelConfig")), decoder_expected_channels(
+        seen(model, "AutoencoderModelConfig"))
     if latent is None or decoded is None:
         return None
     model.update(decoder=oobleck("decoder", 1, decoded), latent_dim=latent)
@@ -121,7 +131,8 @@ def with_bottleneck(bottleneck: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def with_pretransform(pretransform: dict[str, Any]) -> dict[str, Any] | None:
-    channels, ratio = pretransform_channels(pretransform), pretransform_downsampling(pretransform)
+    part = seen(pretransform, "PretransformConfig")
+    channels, ratio = pretransform_channels(part), pretransform_downsampling(part)
     if None in (channels, ratio):
         return None
     audio = pretransform["config"]["channels"]
@@ -154,9 +165,11 @@ def test_generated_configs_that_validate_build_upstream(name, wrap, upstream_fac
         assume(config is not None)
         model = assert_builds(config, upstream_factory)
         if wrap is with_encoder:
-            length = 4 * encoder_downsampling(part)
-            assert output_channels(model.encoder, encoder_in_channels(part), length) == encoder_out_channels(part)
+            encoder = seen(part, "EncoderConfig")
+            length = 4 * encoder_downsampling(encoder)
+            assert output_channels(model.encoder, encoder_in_channels(encoder), length) == encoder_out_channels(encoder)
         elif wrap is with_decoder:
-            assert output_channels(model.decoder, decoder_in_channels(part), 4) == decoder_out_channels(part)
+            decoder = seen(part, "DecoderConfig")
+            assert output_channels(model.decoder, decoder_in_channels(decoder), 4) == decoder_out_channels(decoder)
 
     check()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sat_config.rules_lib import inpainting_ids
+from sat_config.rules.conditioning import inpainting_ids
 
 from .building import build_seeded
 from .files import case_config

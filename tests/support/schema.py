@@ -42,7 +42,7 @@ def declared_rules(prefixes: tuple[str, ...]) -> set[str]:
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            found |= {r["id"] for r in node.get("x-rules", []) if r["id"].startswith(prefixes)}
+            found |= {r for r in node.get("x-rules", []) if r.startswith(prefixes)}
             stack.extend(v for k, v in node.items() if k != "x-rules")
         elif isinstance(node, list):
             stack.extend(node)

@@ -1,11 +1,23 @@
-"""The autoencoder-family helpers of sat_config.rules_lib (channel widths and downsampling of encoders,
-bottlenecks, decoders and pretransforms; SEANet activations and norms): their values, and that they are total."""
+"""The autoencoder-family helpers of the rules (sat_config.rules.channels: channel widths and downsampling of
+encoders, bottlenecks, decoders and pretransforms; SEANet activations and norms), reading config objects with
+the schema's defaults as rules do: their values, and that they are total."""
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from sat_config import rules_lib as lib
+import pytest
+from support.schema import DEFS
+
+from sat_config.defaults import with_defaults
+from sat_config.rules import RULES
+from sat_config.rules import channels as lib
+from sat_config.rules.autoencoder import activation_problem
+
+
+def seen(value: Any, schema: str) -> Any:
+    """``value`` read with the defaults of ``$defs[schema]`` (what the rules receive); other values as they are."""
+    return with_defaults(value, DEFS[schema]) if isinstance(value, dict) else value
 
 OOBLECK = {"type": "oobleck", "config": {"in_channels": 1, "latent_dim": 16, "c_mults": [1, 2], "strides": [2, 4, 8]}}
 
@@ -24,6 +36,7 @@ OOBLECK = {"type": "oobleck", "config": {"in_channels": 1, "latent_dim": 16, "c_
      2, 8, 4),
 ])
 def test_encoder_widths(encoder, inp, out, ratio):
+    encoder = seen(encoder, "EncoderConfig")
     assert lib.encoder_in_channels(encoder) == inp
     assert lib.encoder_out_channels(encoder) == out
     assert lib.encoder_downsampling(encoder) == ratio
@@ -37,11 +50,13 @@ def test_encoder_widths(encoder, inp, out, ratio):
     ({"type": "local_attn", "config": {"in_channels": 8, "out_channels": 2}}, 8, 2),
 ])
 def test_decoder_widths(decoder, inp, out):
+    decoder = seen(decoder, "DecoderConfig")
     assert (lib.decoder_in_channels(decoder), lib.decoder_out_channels(decoder)) == (inp, out)
 
 
 def section(width, bottleneck=None, **model):
-    return {"encoder": {"type": "oobleck", "config": {"latent_dim": width}}, "bottleneck": bottleneck, **model}
+    raw = {"encoder": {"type": "oobleck", "config": {"latent_dim": width}}, "bottleneck": bottleneck, **model}
+    return seen(raw, "AutoencoderModelConfig")
 
 
 @pytest.mark.parametrize(("bottleneck", "needs", "latent", "decoded"), [
@@ -62,7 +77,7 @@ def section(width, bottleneck=None, **model):
 ])
 def test_bottleneck_widths(bottleneck, needs, latent, decoded):
     model = section(16, bottleneck)
-    assert lib.bottleneck_in_channels(bottleneck) == needs
+    assert lib.bottleneck_in_channels(model["bottleneck"]) == needs
     assert lib.latent_channels(model) == latent
     assert lib.decoder_expected_channels(model) == decoded
 
@@ -81,6 +96,7 @@ def test_an_odd_width_has_no_vae_latents():
     ({"type": "pqmf", "config": {}}, None, None),
 ])
 def test_pretransform_widths(pretransform, channels, ratio):
+    pretransform = seen(pretransform, "PretransformConfig")
     assert lib.pretransform_channels(pretransform) == channels
     assert lib.pretransform_downsampling(pretransform) == ratio
 
@@ -92,10 +108,10 @@ def test_model_channels_and_downsampling():
         "in_channels", "io_channels")
     assert lib.model_downsampling(model) == 512
     wavelet = {"type": "wavelet", "config": {"channels": 2, "levels": 1, "wavelet": "bior4.4"}}
-    model["pretransform"] = wavelet
+    model = section(16, io_channels=2, in_channels=1, pretransform=wavelet)
     assert (lib.audio_in_channels(model), lib.audio_out_channels(model), lib.model_downsampling(model)) == (4, 4, 1024)
     assert lib.channel_source(model, "in_channels") == "the wavelet pretransform's encoded channels"
-    model["pretransform"] = {"type": "audiocraft_pretrained", "config": {}}
+    model = section(16, io_channels=2, in_channels=1, pretransform={"type": "audiocraft_pretrained", "config": {}})
     assert (lib.audio_in_channels(model), lib.model_downsampling(model)) == (None, None)
 
 
@@ -118,7 +134,7 @@ HELPERS = (lib.encoder_in_channels, lib.encoder_out_channels, lib.encoder_downsa
 @pytest.mark.parametrize("value", SHAPELESS)
 def test_helpers_know_nothing_of_shapeless_data(value):
     """Data without a type and a config object gives None (0 noise channels), never an exception."""
-    assert [helper(value) for helper in HELPERS] == [None] * len(HELPERS)
+    assert [helper(seen(value, "EncoderConfig")) for helper in HELPERS[:-5]] == [None] * (len(HELPERS) - 5)
     assert lib.noise_channels(value) == 0
 
 
@@ -131,8 +147,11 @@ def test_helpers_know_nothing_of_shapeless_data(value):
 ])
 def test_helpers_are_total_on_malformed_values(value):
     """Wrongly typed values give None for what depends on them, never an exception (the schema reports them)."""
-    for helper in HELPERS:
-        result = helper(value)
+    for helper in HELPERS[:-5]:
+        result = helper(seen(value, "EncoderConfig"))
+        assert result is None or type(result) is int, helper
+    for helper in HELPERS[-5:]:
+        result = helper(seen(value, "AutoencoderModelConfig"))
         assert result is None or type(result) is int, helper
 
 
@@ -151,11 +170,15 @@ def test_helpers_are_total_on_malformed_values(value):
     ("ELU", None, None),
 ])
 def test_activation_problem(name, params, expected):
-    problem = lib.activation_problem(name, params)
+    problem = activation_problem(name, seen(params, "SeanetActivationParams"))
     assert problem is None if expected is None else expected in problem
 
 
-def test_norm_params_problem():
-    assert lib.norm_params_problem("time_group_norm", {"eps": 1e-3}) is None
-    assert lib.norm_params_problem("weight_norm", {}) is None
-    assert "ignored with norm 'weight_norm'" in lib.norm_params_problem("weight_norm", {"eps": 1e-3})
+@pytest.mark.parametrize(("config", "expected"), [
+    ({"norm": "time_group_norm", "norm_params": {"eps": 1e-3}}, None),
+    ({"norm_params": {}}, None),
+    ({"norm_params": {"eps": 1e-3}}, "ignored with norm 'weight_norm'"),  # weight_norm: the default
+])
+def test_norm_params_rule(config, expected):
+    failures = RULES["seanet.norm_params"].failures(seen(config, "SeanetEncoderParams"))
+    assert failures == [] if expected is None else expected in failures[0][1]

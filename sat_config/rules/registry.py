@@ -1,0 +1,143 @@
+"""The rule registry: each cross-field rule is a typed function registered under the id that schemas name in
+``x-rules``.
+
+A rule receives the object it is declared on seen with the schema's defaults (``sat_config.defaults``), so it
+never restates a default. It returns None when the object is fine, a message (blamed at the rule's ``at`` path),
+or a list of (path, message) failures when it blames computed paths. A rule lists in ``needs`` the values it
+reads and the JSON types they must have: when one is absent or of another type, the structural errors already
+describe the object and the rule does not run. Any exception a rule raises beyond that is a bug in the rule,
+reported as a problem of kind ``internal`` by the validator.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeGuard
+
+from ..defaults import WithDefaults
+
+Obj = Mapping[str, Any]
+Path = tuple[str | int, ...]
+Failure = tuple[Path, str]
+Outcome = str | Sequence[Failure] | None
+Check = Callable[[Obj], Outcome]
+TypeName = Literal["int", "number", "str", "bool", "list", "object", "ints"]
+
+
+def is_int(value: Any) -> TypeGuard[int]:
+    """An integer as JSON has it (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> TypeGuard[int | float]:
+    """A JSON number (an integer or a float, not a bool)."""
+    return is_int(value) or isinstance(value, float)
+
+
+def is_list(value: Any) -> TypeGuard[Sequence[Any]]:
+    """A JSON array (a list, or a list read with defaults)."""
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
+def written(obj: Any) -> Any:
+    """The object or list as the config itself holds it (without the defaults a rule sees)."""
+    return getattr(obj, "raw", obj)
+
+
+def given(obj: Any, key: str) -> bool:
+    """Whether the config object ``obj`` holds ``key`` itself (rather than its default)."""
+    return isinstance(obj, Mapping) and key in written(obj)
+
+
+_TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "int": is_int,
+    "number": is_number,
+    "str": lambda v: isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool),
+    "list": is_list,
+    "object": lambda v: isinstance(v, Mapping),
+    "ints": lambda v: is_list(v) and all(is_int(i) for i in v),
+}
+
+_MISSING = object()
+
+
+def get(obj: Any, dotted: str, default: Any = None) -> Any:
+    """``obj["a"]["b"]...`` for ``"a.b"`` (list indices as digits); ``default`` when a step is missing or the
+    value is null."""
+    for part, index in _PATHS.get(dotted) or _split(dotted):
+        if isinstance(obj, (WithDefaults, dict)):
+            obj = obj.get(part, _MISSING)
+        elif index is not None and is_list(obj) and index < len(obj):
+            obj = obj[index]
+        else:
+            return default
+        if obj is _MISSING:
+            return default
+    return default if obj is None else obj
+
+
+_PATHS: dict[str, tuple[tuple[str, int | None], ...]] = {}
+
+
+def _split(dotted: str) -> tuple[tuple[str, int | None], ...]:
+    """(key, list index or None) per part of a dotted path (cached)."""
+    parts = _PATHS[dotted] = tuple((p, int(p) if p.isdigit() else None) for p in dotted.split("."))
+    return parts
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered cross-field rule."""
+
+    id: str
+    check: Check
+    at: Path | None = None  # None: the rule returns the paths it blames
+    needs: Mapping[str, TypeName] = field(default_factory=dict)
+    severity: Literal["error", "warning"] = "error"
+    fails_when: str = ""  # for warnings: the downstream use that fails
+
+    @property
+    def description(self) -> str:
+        """The rule's docstring: what it checks and what fails upstream otherwise."""
+        return inspect.cleandoc(self.check.__doc__ or "")
+
+    def applies(self, obj: Obj) -> bool:
+        """Whether every value the rule reads is present with its declared type."""
+        for path, kind in self.needs.items():
+            if not _TYPE_CHECKS[kind](get(obj, path, _MISSING)):
+                return False
+        return True
+
+    def failures(self, obj: Obj) -> list[Failure]:
+        """(path relative to ``obj``, message) for each failure; exceptions propagate (a bug in the rule)."""
+        if not self.applies(obj):
+            return []
+        outcome = self.check(obj)
+        if outcome is None:
+            return []
+        if isinstance(outcome, str):
+            if self.at is None:
+                raise TypeError(f"rule {self.id!r} returned a message but declares no 'at' path to blame")
+            return [(self.at, outcome)]
+        return list(outcome)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, *, at: Path | None = None, needs: Mapping[str, TypeName] | None = None,
+         severity: Literal["error", "warning"] = "error", fails_when: str = "") -> Callable[[Check], Check]:
+    """Register the decorated function as the rule ``rule_id`` (schemas name it in ``x-rules``)."""
+
+    def register(check: Check) -> Check:
+        if rule_id in RULES:
+            raise ValueError(f"rule {rule_id!r} is registered twice")
+        if severity == "warning" and not fails_when:
+            raise ValueError(f"rule {rule_id!r}: a warning must say which downstream use fails (fails_when)")
+        RULES[rule_id] = Rule(rule_id, check, at, dict(needs or {}), severity, fails_when)
+        return check
+
+    return register

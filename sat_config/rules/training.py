@@ -1,0 +1,321 @@
+"""Rules of the training sections: optimizers, losses, discriminators, ARC post-training, inpainting and demos."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .registry import Failure, Obj, Outcome, get, given, is_list, is_number, rule, written
+
+_NOT_AUTOENCODERS = ("hyperencoder", "diffusion_uncond", "diffusion_cond", "diffusion_cond_inpaint",
+                     "diffusion_autoencoder", "lm")
+_NOT_DIFFUSION_COND = ("autoencoder", "hyperencoder", "diffusion_uncond", "diffusion_autoencoder", "lm")
+_LBFGS = ("LBFGS needs a loss closure, and the {wrapper} wrapper steps its optimizers manually without one (TypeError "
+          "at the first step)")
+
+
+def _paired(training: Obj, first: str, wrapper: str) -> list[Failure]:
+    """Failures of a wrapper that steps a ``first`` and a ``discriminator`` optimizer itself."""
+    failures: list[Failure] = []
+    if (get(training, f"optimizer_configs.{first}.scheduler") is None) != (
+            get(training, "optimizer_configs.discriminator.scheduler") is None):
+        failures.append((("optimizer_configs",), f"with {wrapper}, upstream uses LR schedulers only when both the "
+                         f"'{first}' and the 'discriminator' entries have one: the single scheduler given would be "
+                         "silently ignored"))
+    for entry in (first, "discriminator"):
+        if get(training, f"optimizer_configs.{entry}.optimizer.type") == "LBFGS":
+            failures.append((("optimizer_configs", entry, "optimizer", "type"),
+                             _LBFGS.format(wrapper="ARC" if wrapper == "arc" else "autoencoder")))
+    return failures
+
+
+# --- autoencoder training ----------------------------------------------------------------------------------------
+
+
+@rule("training.autoencoder.learning_rate_or_optimizers", at=("learning_rate",))
+def autoencoder_learning_rate(training: Obj) -> Outcome:
+    """The autoencoder wrapper needs a learning rate or optimizer configs."""
+    if training.get("learning_rate") is not None or training.get("optimizer_configs") is not None:
+        return None
+    return ("give learning_rate or optimizer_configs: without either, upstream builds AdamW(lr=None), which fails "
+            "when training starts")
+
+
+@rule("training.autoencoder.optimizers")
+def autoencoder_optimizers(training: Obj) -> Outcome:
+    """With a discriminator loss (the default losses have one), optimizer_configs has a 'discriminator' entry and
+    schedulers in pairs; LBFGS cannot be stepped without a closure."""
+    failures: list[Failure] = []
+    optimizers, losses = training.get("optimizer_configs"), training.get("loss_configs")
+    discriminated = losses is None or (isinstance(losses, Mapping) and "discriminator" in losses)
+    if isinstance(optimizers, Mapping) and discriminated:
+        if "discriminator" not in optimizers:
+            which = "loss_configs has" if losses is not None else "the default loss_configs have"
+            failures.append((("optimizer_configs", "discriminator"), f"{which} a discriminator, so optimizer_configs "
+                             "needs a 'discriminator' entry (KeyError when training starts)"))
+        else:
+            paired = _paired(training, "autoencoder", "a discriminator")
+            failures += [f for f in paired if f[0] == ("optimizer_configs",)]
+    for entry in ("autoencoder", "discriminator"):
+        if get(training, f"optimizer_configs.{entry}.optimizer.type") == "LBFGS":
+            failures.append((("optimizer_configs", entry, "optimizer", "type"), _LBFGS.format(wrapper="autoencoder")))
+    return failures
+
+
+_CHECKPOINT = ("needs teacher_model_ckpt (upstream raises ValueError: teacher_model_ckpt must be specified if "
+               "teacher_model is specified)")
+
+
+@rule("training.autoencoder.teacher_checkpoint", at=("teacher_model_ckpt",))
+def autoencoder_teacher_checkpoint(training: Obj) -> Outcome:
+    """A distillation teacher is loaded from teacher_model_ckpt."""
+    if training.get("teacher_model") is None or training.get("teacher_model_ckpt") is not None:
+        return None
+    return f"teacher_model {_CHECKPOINT}"
+
+
+@rule("training.autoencoder.teacher_is_autoencoder", at=("teacher_model", "model_type"),
+      needs={"teacher_model": "object"})
+def teacher_is_autoencoder(training: Obj) -> Outcome:
+    """The distillation teacher is an autoencoder (its encode/decode are called every step)."""
+    kind = get(training, "teacher_model.model_type")
+    if kind not in _NOT_AUTOENCODERS:
+        return None
+    return f"the teacher must be an autoencoder (its encode/decode are called every step), not {kind!r}"
+
+
+@rule("training.mrstft.equal_lengths", at=(), needs={"fft_sizes": "list", "hop_sizes": "list", "win_lengths": "list"})
+def mrstft_equal_lengths(loss: Obj) -> Outcome:
+    """The multi-resolution STFT loss takes one FFT size, hop and window per resolution."""
+    counts = len(loss["fft_sizes"]), len(loss["hop_sizes"]), len(loss["win_lengths"])
+    if len(set(counts)) == 1:
+        return None
+    return ("fft_sizes, hop_sizes and win_lengths need one entry per resolution: got {}, {} and {} "
+            "(AssertionError)".format(*counts))
+
+
+@rule("training.mrstft.mel_bins", at=("n_bins",), needs={"fft_sizes": "list"})
+def mrstft_mel_bins(loss: Obj) -> Outcome:
+    """The mel scale needs a bin count per FFT size, each at most that size."""
+    bins, ffts = loss.get("n_bins"), loss["fft_sizes"]
+    if loss.get("scale") != "mel" or (is_list(bins) and len(bins) >= len(ffts) and all(
+            is_number(b) and is_number(f) and b <= f for b, f in zip(bins, ffts, strict=False))):
+        return None
+    return 'scale "mel" needs n_bins: one bin count per FFT size, each at most that FFT size'
+
+
+@rule("training.mrmel.config_when_weighted", at=("config",))
+def mrmel_config_when_weighted(loss: Obj) -> Outcome:
+    """A positive mrmel weight reads the loss's config."""
+    weight = get(loss, "weights.mrmel")
+    if not is_number(weight) or weight <= 0 or given(loss, "config"):
+        return None
+    return "a positive mrmel weight needs a config (KeyError)"
+
+
+@rule("training.mrmel.equal_lengths", at=("window_lengths",))
+def mrmel_equal_lengths(params: Obj) -> Outcome:
+    """The multi-scale mel loss takes one window length per mel count."""
+    mels, windows = params.get("n_mels"), params.get("window_lengths")
+    counts = (len(mels) if is_list(mels) else 0, len(windows) if is_list(windows) else 0)
+    if counts[0] == counts[1]:
+        return None
+    return ("n_mels and window_lengths need one entry per scale ({} and {}): the extra entries would be silently "
+            "ignored".format(*counts))
+
+
+@rule("training.encodec_discriminator.equal_lengths", at=(), needs={"n_ffts": "list", "hop_lengths": "list",
+                                                           "win_lengths": "list"})
+def encodec_discriminator_equal_lengths(config: Obj) -> Outcome:
+    """The encodec discriminator takes one FFT size, hop and window per scale."""
+    counts = len(config["n_ffts"]), len(config["hop_lengths"]), len(config["win_lengths"])
+    if len(set(counts)) == 1:
+        return None
+    return "n_ffts, hop_lengths and win_lengths need one entry per scale: got {}, {} and {} (AssertionError)".format(
+        *counts)
+
+
+@rule("training.stft.scale_needs_bins", at=("scale",))
+def stft_scale_needs_bins(loss: Obj) -> Outcome:
+    """A frequency scale needs sample_rate and n_bins (at most fft_size)."""
+    bins, fft = loss.get("n_bins"), loss.get("fft_size")
+    if loss.get("scale") is None or (loss.get("sample_rate") is not None and isinstance(bins, int) and (
+            not is_number(fft) or bins <= fft)):
+        return None
+    return f"scale {loss.get('scale')!r} needs sample_rate and n_bins, with n_bins at most fft_size (AssertionError)"
+
+
+@rule("training.stft.weighting_needs_sample_rate", at=("sample_rate",))
+def stft_weighting_needs_sample_rate(loss: Obj) -> Outcome:
+    """Perceptual weighting needs the sample rate."""
+    if loss.get("perceptual_weighting") is True and loss.get("sample_rate") is None:
+        return "perceptual_weighting needs sample_rate (ValueError)"
+    return None
+
+
+@rule("training.mel_stft.bins", at=("n_mels",), needs={"n_mels": "number", "fft_size": "number"})
+def mel_stft_bins(loss: Obj) -> Outcome:
+    """n_mels is at most fft_size."""
+    if loss["n_mels"] <= loss["fft_size"]:
+        return None
+    return f"n_mels ({loss['n_mels']}) must be at most fft_size ({loss['fft_size']}) (AssertionError)"
+
+
+# --- diffusion_cond and lm training ------------------------------------------------------------------------------
+
+
+@rule("training.learning_rate_or_optimizers", at=("learning_rate",))
+def learning_rate_or_optimizers(training: Obj) -> Outcome:
+    """The training wrapper needs a learning rate or optimizer configs (ARC reads optimizer_configs only)."""
+    if given(training, "arc") or training.get("learning_rate") is not None or (
+            training.get("optimizer_configs") is not None):
+        return None
+    return ("give learning_rate or optimizer_configs (AssertionError: Must specify either lr or optimizer_configs in "
+            "training config)")
+
+
+@rule("training.arc.optimizers")
+def arc_optimizers(training: Obj) -> Outcome:
+    """ARC steps a 'diffusion' and a 'discriminator' optimizer itself."""
+    if not given(training, "arc"):
+        return None
+    optimizers = training.get("optimizer_configs")
+    failures: list[Failure] = []
+    if not isinstance(optimizers, Mapping) or "discriminator" not in optimizers:
+        failures.append((("optimizer_configs",), "arc needs optimizer_configs with a 'diffusion' and a 'discriminator' "
+                         "entry (learning_rate is not read with arc)"))
+    return failures + _paired(training, "diffusion", "arc")
+
+
+@rule("training.inpainting.probabilities_sum", at=("mask_type_probabilities",),
+      needs={"mask_type_probabilities": "list"})
+def inpainting_probabilities_sum(mask: Obj) -> Outcome:
+    """The mask type probabilities sum to 1."""
+    probabilities = mask["mask_type_probabilities"]
+    if not all(is_number(p) for p in probabilities) or abs(sum(probabilities) - 1.0) <= 1.001e-05:
+        return None
+    return f"mask_type_probabilities must sum to 1, not {sum(probabilities)} (ValueError at the first step)"
+
+
+@rule("training.arc.discriminator_source", at=("discriminator_base_model",))
+def arc_discriminator_source(arc: Obj) -> Outcome:
+    """ARC's discriminator is built from discriminator_base_model or the model itself."""
+    if arc.get("discriminator_base_model") is not None or arc.get("use_model_as_discriminator") is True:
+        return None
+    return ("give discriminator_base_model or set use_model_as_discriminator (upstream otherwise fails with "
+            "UnboundLocalError: 'discriminator')")
+
+
+@rule("training.arc.teacher_checkpoint", at=("teacher_model_ckpt",))
+def arc_teacher_checkpoint(arc: Obj) -> Outcome:
+    """ARC's teacher (teacher_model, or the model itself) is loaded from teacher_model_ckpt."""
+    teacher = arc.get("teacher_model") is not None or arc.get("use_model_as_teacher") is True
+    if not teacher or arc.get("teacher_model_ckpt") is not None:
+        return None
+    return f"a teacher {_CHECKPOINT}"
+
+
+@rule("training.arc.ode_warmup_teacher", at=("ode_warmup", "warmup_steps"))
+def arc_ode_warmup_teacher(arc: Obj) -> Outcome:
+    """ODE warm-up samples from the teacher."""
+    steps = get(arc, "ode_warmup.warmup_steps")
+    if not is_number(steps) or steps <= 0 or arc.get("teacher_model") is not None or (
+            arc.get("use_model_as_teacher") is True):
+        return None
+    return "ODE warm-up samples from the teacher: give teacher_model or set use_model_as_teacher"
+
+
+@rule("training.arc.teacher_is_dit", at=("teacher_model", "model_type"), needs={"teacher_model": "object"})
+def arc_teacher_is_dit(arc: Obj) -> Outcome:
+    """The ARC teacher is a conditional diffusion model."""
+    kind = get(arc, "teacher_model.model_type")
+    if kind not in _NOT_DIFFUSION_COND:
+        return None
+    return f"the ARC teacher must be a conditional diffusion model, not {kind!r}"
+
+
+@rule("training.arc.discriminator_is_dit", at=("discriminator_base_model",),
+      needs={"discriminator_base_model": "object"})
+def arc_discriminator_is_dit(arc: Obj) -> Outcome:
+    """ARC's discriminator reads the hidden states of a DiT conditional diffusion model."""
+    if get(arc, "discriminator_base_model.model_type") not in _NOT_DIFFUSION_COND and get(
+            arc, "discriminator_base_model.model.diffusion.type") not in ("adp_cfg_1d", "adp_1d"):
+        return None
+    return ("the ARC discriminator base must be a DiT conditional diffusion model (its transformer's hidden states "
+            "feed the discriminator head)")
+
+
+@rule("training.arc.hidden_layer_in_depth", at=("discriminator", "dit_hidden_layer"),
+      needs={"discriminator_base_model.model.diffusion.config.depth": "int", "discriminator.dit_hidden_layer": "int"})
+def arc_hidden_layer_in_depth(arc: Obj) -> Outcome:
+    """dit_hidden_layer is a layer of the discriminator base."""
+    layer = get(arc, "discriminator.dit_hidden_layer")
+    depth = get(arc, "discriminator_base_model.model.diffusion.config.depth")
+    if layer < depth:
+        return None
+    return f"dit_hidden_layer {layer} is past the discriminator base's last layer ({depth - 1})"
+
+
+_HEAD_KEYS = {"conv": {"soft_clip_scale", "loss_type"},
+              "convnext": {"loss_type", "channels", "c_mults", "strides", "num_blocks", "conv_args"}}
+
+
+@rule("training.arc.head_config_keys", at=("config",), needs={"config": "object"})
+def arc_head_config_keys(discriminator: Obj) -> Outcome:
+    """Each discriminator head type takes its own keyword arguments."""
+    kind = discriminator.get("type")
+    extra = sorted(set(written(discriminator["config"])) - _HEAD_KEYS["conv" if kind == "conv" else "convnext"])
+    return f"{extra} not accepted by the {kind!r} head (TypeError)" if extra else None
+
+
+@rule("training.arc.head_stage_lists", at=("strides",), needs={"strides": "list", "c_mults": "list"})
+def arc_head_stage_lists(head: Obj) -> Outcome:
+    """strides (and num_blocks) have an entry per c_mults stage."""
+    stages, blocks = len(head["c_mults"]), head.get("num_blocks")
+    if len(head["strides"]) >= stages and (not is_list(blocks) or len(blocks) >= stages):
+        return None
+    return f"strides (and num_blocks) need an entry for each of the {stages} c_mults stages (IndexError)"
+
+
+# --- demos -------------------------------------------------------------------------------------------------------
+
+
+@rule("training.demo.cond_given", at=("demo_cond",))
+def demo_cond_given(demo: Obj) -> Outcome:
+    """The demos are conditioned on demo_cond, or on the training batch."""
+    if demo.get("demo_cond_from_batch") is True or given(demo, "demo_cond"):
+        return None
+    return ("give demo_cond (one metadata object per demo) or set demo_cond_from_batch: the default {} conditions "
+            "nothing and the first demo fails")
+
+
+@rule("training.demo.cond_length", at=("demo_cond",), needs={"demo_cond": "list", "num_demos": "int"})
+def demo_cond_length(demo: Obj) -> Outcome:
+    """demo_cond has one entry per demo."""
+    if demo.get("demo_cond_from_batch") is True or len(demo["demo_cond"]) == demo["num_demos"]:
+        return None
+    return (f"demo_cond has {len(demo['demo_cond'])} entries but num_demos is {demo['num_demos']}: the conditioning "
+            "batch must match the noise batch")
+
+
+@rule("training.demo.from_batch")
+def demo_from_batch(demo: Obj) -> Outcome:
+    """Audio conditioning displays read tensors only the training batch provides."""
+    if demo.get("demo_cond_from_batch") is True:
+        return None
+    failures: list[Failure] = []
+    if demo.get("display_audio_cond") is True:
+        failures.append((("display_audio_cond",), "display_audio_cond reads audio tensors from the demo conditioning, "
+                         "which only the training batch can provide: set demo_cond_from_batch"))
+    if demo.get("cond_display_configs"):
+        failures.append((("cond_display_configs",), "cond_display_configs read audio tensors from the demo "
+                         "conditioning, which only the training batch can provide: set demo_cond_from_batch"))
+    return failures
+
+
+@rule("training.lm.demo_cond_length", at=("demo_cond",), needs={"demo_cond": "list", "num_demos": "int"})
+def lm_demo_cond_length(demo: Obj) -> Outcome:
+    """demo_cond has one entry per demo."""
+    if len(demo["demo_cond"]) == demo["num_demos"]:
+        return None
+    return (f"demo_cond has {len(demo['demo_cond'])} entries but num_demos is {demo['num_demos']}: the conditioning "
+            "batch must match the demo batch")
