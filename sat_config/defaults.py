@@ -29,46 +29,46 @@ def fill_defaults(config: Any, schema: Node | None = None) -> tuple[Any, list[Pa
     return filled, paths
 
 
+_ABSENT = object()
+
+
 class WithDefaults(Mapping[str, Any]):
     """A read-only view of a config object in which absent keys read as the schema's defaults (nested objects
     and lists of objects are views too, made once per key). ``given(key)`` tells whether the config itself holds
     ``key``."""
 
-    __slots__ = ("raw", "_at", "_defaults", "_memo")
+    __slots__ = ("raw", "_at", "_defaults", "_memo", "scratch")
 
     def __init__(self, raw: Mapping[str, Any], at: Location) -> None:
         self.raw = raw
         self._at = at
         self._defaults = at.defaults
         self._memo: dict[str, Any] = {}
+        self.scratch: dict[str, Any] = {}  # what readers derive from this object once (e.g. the rules' helpers)
 
     def given(self, key: str) -> bool:
         """Whether the config holds ``key`` (rather than the default providing it)."""
         return key in self.raw
 
     def __getitem__(self, key: str) -> Any:
-        try:
-            return self._memo[key]
-        except KeyError:
-            pass
-        if key in self.raw:
-            value = self.raw[key]
-        elif key in self._defaults:
-            value = self._defaults[key]
-        else:
+        value = self.get(key, _ABSENT)
+        if value is _ABSENT:
             raise KeyError(key)
-        if isinstance(value, (dict, list)):
-            value = _view(value, self._at.child(key))
-        self._memo[key] = value
         return value
 
     def get(self, key: str, default: Any = None) -> Any:
-        memo = self._memo
-        if key in memo:
-            return memo[key]
-        if key not in self.raw and key not in self._defaults:
-            return default
-        return self[key]
+        value = self._memo.get(key, _ABSENT)
+        if value is not _ABSENT:
+            return value
+        value = self.raw.get(key, _ABSENT)
+        if value is _ABSENT:
+            value = self._defaults.get(key, _ABSENT)
+            if value is _ABSENT:
+                return default
+        if type(value) is dict or type(value) is list:
+            value = _view(value, self._at.child(key))
+        self._memo[key] = value
+        return value
 
     def __contains__(self, key: object) -> bool:
         return key in self.raw or key in self._defaults
@@ -104,10 +104,9 @@ class ListWithDefaults(Sequence[Any]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self.raw)))]
         position = index + len(self.raw) if index < 0 else index
-        try:
-            return self._memo[position]
-        except KeyError:
-            pass
+        value = self._memo.get(position, _ABSENT)
+        if value is not _ABSENT:
+            return value
         value = _view(self.raw[index], self._at.child(position))
         self._memo[position] = value
         return value

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .channels import as_int, pretransform_channels
-from .registry import Obj, Outcome, get, given, is_list, rule, written
+from .registry import Obj, Outcome, get, given, is_list, once, rule, written
 
 INPAINT_IDS = ("inpaint_mask", "inpaint_masked_input")
 
@@ -20,29 +20,34 @@ def entries(model: Any) -> list[Obj]:
     return [e for e in configs if isinstance(e, Mapping)]
 
 
-def ids(model: Any) -> list[Any]:
-    """The ids of the conditioners of a model section, in order."""
-    return [e.get("id") for e in entries(model)]
+def _table(model: Any) -> tuple[dict[Any, int], frozenset[Any], Any]:
+    """(id -> index of the conditioner upstream keeps for it, pre-encoded ids, conditioning.cond_dim), once per
+    model section."""
+    def compute() -> tuple[dict[Any, int], frozenset[Any], Any]:
+        configs = written(get(model, "conditioning.configs"))
+        index = {_hashable(e.get("id")): i for i, e in enumerate(configs if type(configs) is list else [])
+                 if isinstance(e, Mapping)}
+        keys = written(get(model, "conditioning.pre_encoded_keys"))
+        pre_encoded = frozenset(map(_hashable, keys)) if type(keys) is list else frozenset()
+        return index, pre_encoded, get(model, "conditioning.cond_dim")
+
+    return once(model, "conditioners", compute)
 
 
 def _entry_for(model: Any, cid: Any) -> Obj | None:
     """The conditioner the model uses for ``cid`` (the last of duplicates, as upstream's dict keeps it), read
-    with its defaults."""
-    configs = get(model, "conditioning.configs")
-    if not is_list(configs):
+    with its defaults; None for an undefined or pre-encoded id."""
+    index, pre_encoded, _ = _table(model)
+    position = index.get(_hashable(cid))
+    if position is None or _hashable(cid) in pre_encoded:
         return None
-    found = [i for i, e in enumerate(written(configs)) if isinstance(e, Mapping) and e.get("id") == cid]
-    return configs[found[-1]] if found else None
+    entry = get(model, "conditioning.configs")[position]
+    return entry if isinstance(entry, Mapping) else None
 
 
 def _config(entry: Obj) -> Obj:
     config = entry.get("config")
     return config if isinstance(config, Mapping) else {}
-
-
-def _pre_encoded(model: Obj, cid: Any) -> bool:
-    keys = get(model, "conditioning.pre_encoded_keys")
-    return is_list(keys) and cid in keys
 
 
 def cond_width(model: Obj, cid: Any) -> int | None:
@@ -53,17 +58,17 @@ def cond_width(model: Obj, cid: Any) -> int | None:
     if cid == "inpaint_masked_input":
         return as_int(model.get("io_channels"))
     entry = _entry_for(model, cid)
-    if entry is None or _pre_encoded(model, cid):
+    if entry is None:
         return None
     output_dim = _config(entry).get("output_dim")
-    return as_int(output_dim if output_dim is not None else get(model, "conditioning.cond_dim"))
+    return as_int(output_dim if output_dim is not None else _table(model)[2])
 
 
 def undefined_ids(model: Obj, wanted: Any, extra: tuple[str, ...] = ()) -> list[Any]:
     """The ids in ``wanted`` that no conditioner of the model section defines (``extra`` ids also count)."""
     if not is_list(wanted):
         return []
-    known = set(map(_hashable, ids(model))) | set(extra)
+    known = set(_table(model)[0]) | set(extra)
     return list(dict.fromkeys(i for i in map(_hashable, wanted) if i not in known))
 
 
@@ -118,7 +123,7 @@ def total_width_problem(model: Obj, wanted: Any, expected: Any, name: str) -> st
 
 def _tokens(model: Obj, cid: Any) -> int | None:
     entry = _entry_for(model, cid)
-    if entry is None or _pre_encoded(model, cid):
+    if entry is None:
         return None
     kind, config = entry.get("type"), _config(entry)
     if kind in ("int", "number", "list", "clap_audio"):
@@ -167,7 +172,7 @@ def _audio_conditioners(model: Obj, kind: str) -> list[tuple[Any, int, int]]:
 @rule("conditioning.unique_ids", at=("configs",), needs={"configs": "list"})
 def unique_ids(conditioning: Obj) -> Outcome:
     """Conditioner ids are unique: upstream keeps them in a dict."""
-    seen = [_hashable(e.get("id")) for e in conditioning["configs"] if isinstance(e, Mapping)]
+    seen = [_hashable(e.get("id")) for e in written(conditioning["configs"]) if isinstance(e, Mapping)]
     repeated = sorted(repr(i) for i in set(seen) if seen.count(i) > 1)
     if not repeated:
         return None

@@ -14,11 +14,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal, TypeGuard, TypeVar
 
-from ..defaults import WithDefaults
+from ..defaults import ListWithDefaults, WithDefaults
 
 Obj = Mapping[str, Any]
+T = TypeVar("T")
 Path = tuple[str | int, ...]
 Failure = tuple[Path, str]
 Outcome = str | Sequence[Failure] | None
@@ -28,7 +29,7 @@ TypeName = Literal["int", "number", "str", "bool", "list", "object", "ints"]
 
 def is_int(value: Any) -> TypeGuard[int]:
     """An integer as JSON has it (not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    return type(value) is int
 
 
 def is_number(value: Any) -> TypeGuard[int | float]:
@@ -38,7 +39,7 @@ def is_number(value: Any) -> TypeGuard[int | float]:
 
 def is_list(value: Any) -> TypeGuard[Sequence[Any]]:
     """A JSON array (a list, or a list read with defaults)."""
-    return isinstance(value, Sequence) and not isinstance(value, str)
+    return type(value) is list or type(value) is ListWithDefaults
 
 
 def written(obj: Any) -> Any:
@@ -49,6 +50,17 @@ def written(obj: Any) -> Any:
 def given(obj: Any, key: str) -> bool:
     """Whether the config object ``obj`` holds ``key`` itself (rather than its default)."""
     return isinstance(obj, Mapping) and key in written(obj)
+
+
+def once(obj: Any, name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, computed once per config object that several rules read (kept in the view's scratch)."""
+    scratch = getattr(obj, "scratch", None)
+    if scratch is None:
+        return compute()
+    if name not in scratch:
+        scratch[name] = compute()
+    value: T = scratch[name]
+    return value
 
 
 _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
@@ -68,7 +80,7 @@ def get(obj: Any, dotted: str, default: Any = None) -> Any:
     """``obj["a"]["b"]...`` for ``"a.b"`` (list indices as digits); ``default`` when a step is missing or the
     value is null."""
     for part, index in _PATHS.get(dotted) or _split(dotted):
-        if isinstance(obj, (WithDefaults, dict)):
+        if type(obj) is WithDefaults or type(obj) is dict:
             obj = obj.get(part, _MISSING)
         elif index is not None and is_list(obj) and index < len(obj):
             obj = obj[index]
