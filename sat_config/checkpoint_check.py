@@ -7,6 +7,7 @@ import contextlib
 import io
 import math
 import re
+import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -69,8 +70,12 @@ def check_checkpoint(plain: dict[str, Any], factory: Any, model: Any, placeholde
         return {k: v for k, v in sig.items() if not k.startswith(tuple(skip))}
 
     root = ("model", "pretransform") if target == "pretransform" else ("model",)
-    found = search(plain, root, rebuilt, wanted)
-    report["search"] = {"rebuilds": found.builds, "fits": found.fits}
+    start, cache = time.perf_counter(), dict[str, Any]()
+    found = search(plain, root, rebuilt, wanted, cache=cache)
+    if not found.fits:  # values outside the sections of the wrong tensors, too
+        found = search(plain, root, rebuilt, wanted, narrow=False, cache=cache)
+    report["search"] = {"rebuilds": len(cache), "seconds": round(time.perf_counter() - start, 2),
+                        "fits": found.fits}
     if not found.fits:
         report["notes"].append("no change of the config's integers and integer lists makes the model's tensors "
                                "equal the checkpoint's: it was trained with a different architecture (other "
@@ -116,7 +121,7 @@ def _companions(plain: dict[str, Any], edits: dict[Knob, int],
                 cleared = [p for p in problems if p.message not in {r.message for r in remaining}]
                 added.append({"path": _json_path(knob.path), "value": new, "was": old,
                               "reason": "keeps the config consistent with the edits above"
-                              + (f" ({cleared[0].path}: {cleared[0].message})" if cleared else "")})
+                              + (f" (now: {cleared[0].message.split(': ')[0]})" if cleared else "")})
                 edited, problems = trial, remaining
                 break
     return edited, added
@@ -217,7 +222,9 @@ def render_checkpoint(section: dict[str, Any]) -> list[str]:
     for note in section["notes"]:
         lines.append(f"    note: {note}")
     if section["suggestions"]:
-        lines.append("    suggested edits (verified: with them the model's tensors equal the checkpoint's exactly):")
+        search = section.get("search", {})
+        lines.append("    suggested edits (verified: with them the model's tensors equal the checkpoint's exactly; "
+                     f"{search.get('rebuilds', 0)} meta-device rebuilds in {search.get('seconds', 0):.1f} s):")
         for entry in section["suggestions"]:
             lines.append(f"      set {entry['path']} to {entry['value']} (now {entry['was']}): {entry['reason']}")
     return lines

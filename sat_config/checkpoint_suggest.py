@@ -150,10 +150,21 @@ class Search:
     blame: dict[Knob, Comparison]  # each edit's share: the comparison with that edit alone undone
 
 
-def search(config: Any, root: tuple[Any, ...], build: Callable[[Any], Signature | None],
-           target: Signature) -> Search:
-    """Edits of the integers under ``root`` after which ``build(config)`` equals ``target``."""
-    cache: dict[str, Signature | None] = {}
+OWNERS = {"pretransform": {"pretransform"}, "conditioning": {"conditioner"}, "diffusion": {"model", "diffusion"},
+          "lm": {"lm"}, "encoder": {"encoder"}, "decoder": {"decoder"}, "bottleneck": {"bottleneck"}}
+"""Config sections → the top-level modules upstream builds from them (``model.conditioning`` → ``conditioner``)."""
+
+
+def _owners(knob: Knob) -> set[str] | None:
+    """The modules the section holding ``knob`` builds; None when it is not one of OWNERS' sections."""
+    return next((OWNERS[part] for part in knob.path if isinstance(part, str) and part in OWNERS), None)
+
+
+def search(config: Any, root: tuple[Any, ...], build: Callable[[Any], Signature | None], target: Signature,
+           narrow: bool = True, cache: dict[str, Signature | None] | None = None) -> Search:
+    """Edits of the integers under ``root`` after which ``build(config)`` equals ``target``. ``narrow``: probe
+    only values of the sections that build a module with a wrong tensor (and values outside known sections)."""
+    cache = {} if cache is None else cache
 
     def sig(candidate: Any) -> Signature | None:
         key = repr(candidate)
@@ -176,9 +187,13 @@ def search(config: Any, root: tuple[Any, ...], build: Callable[[Any], Signature 
         base = sig(current)
         assert base is not None
         problems = _problems(compare(base, target))
+        modules = {key.split(".", 1)[0] for key in problems}
         gains: list[tuple[int, Knob, int, set[str]]] = []
         for knob in knobs(current, root):
             if knob in footprints and not footprints[knob] & problems:
+                continue
+            owners = _owners(knob) if narrow and root == ("model",) else None
+            if owners is not None and not owners & modules:
                 continue
             for value, footprint in _improvements(knob, current, base, target, sig):
                 footprints[knob] = footprint
