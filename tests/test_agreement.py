@@ -34,8 +34,6 @@ KNOWN_GAPS = {
     "integral-float": "sat-config, the pydantic classes and VS Code reject 2.0 for an integer key, as upstream "
                       "does for sizes (nn.Conv1d(2.0, ...) raises TypeError); plain JSON Schema, hence "
                       "check-jsonschema, counts 2.0 as an integer",
-    "pydantic-optional-null": "datamodel-code-generator types an optional key as `X | None = None` even with "
-                              "strict_nullable, so the pydantic classes accept an explicit null the schema rejects",
     "pydantic-closed": "the generated pydantic classes forbid unknown keys where the schema does, but cannot "
                        "express the top-level '_' comment keys the schema allows beside them (patternProperties)",
 }
@@ -131,9 +129,6 @@ def _why_pydantic_accepts(error: Any) -> str | None:
     """Which documented limit explains the pydantic classes accepting what this error rejects (None: none)."""
     if {"then", "else"} & {str(part) for part in error.absolute_schema_path}:
         return "conditional"
-    if error.validator == "type" or getattr(error, "sat_kind", None) == "type":
-        if error.instance is None:
-            return "pydantic-optional-null"
     return None
 
 
