@@ -15,7 +15,7 @@ from typing import Any
 
 from .checkpoint_fit import Signature, fit_report, signature
 from .checkpoint_read import CheckpointError, CheckpointHeader
-from .checkpoint_suggest import Knob, knobs, reason, search
+from .checkpoint_suggest import MAX_BUILDS, Knob, knobs, reason, search
 from .validation import find_problems
 
 TARGETS = ("model", "pretransform")
@@ -56,7 +56,7 @@ def check_checkpoint(plain: dict[str, Any], factory: Any, model: Any, placeholde
     module, where = load_target(model, target)
     skip = _stand_ins(placeholders, where)
     report, comparison, wanted = fit_report(header, module, skip, target=where.rstrip(".") or "model")
-    if comparison.distance() == 0:
+    if comparison.distance() == 0 or report["other_part"]:
         return report
 
     def rebuilt(candidate: Any) -> Signature | None:
@@ -76,6 +76,9 @@ def check_checkpoint(plain: dict[str, Any], factory: Any, model: Any, placeholde
         found = search(plain, root, rebuilt, wanted, narrow=False, cache=cache)
     report["search"] = {"rebuilds": len(cache), "seconds": round(time.perf_counter() - start, 2),
                         "fits": found.fits}
+    if not found.fits and found.builds > MAX_BUILDS:
+        report["notes"].append(f"no config edits found within {found.builds} rebuilds; the search gave up")
+        return report
     if not found.fits:
         report["notes"].append("no change of the config's integers and integer lists makes the model's tensors "
                                "equal the checkpoint's: it was trained with a different architecture (other "

@@ -191,6 +191,9 @@ def fit_report(header: CheckpointHeader, model: Any, skip: dict[str, str] | None
         notes.append(f"a training checkpoint: the model's tensors are under '{layout.prefix}' (upstream's "
                      "unwrap_model.py removes it); train.py's --pretrained-ckpt-path would match none of its keys "
                      "as it is")
+    elsewhere = _elsewhere(checkpoint_sig, model_sig, comparison, target)
+    if elsewhere:
+        notes.append(elsewhere)
     if comparison.renamed:
         notes.append(f"{len(comparison.renamed)} tensors differ only in their weight-norm spelling "
                      "(parametrizations.weight.original0/1 in the checkpoint, weight_g/weight_v in the model): "
@@ -212,6 +215,28 @@ def fit_report(header: CheckpointHeader, model: Any, skip: dict[str, str] | None
         "beside": layout.beside + skipped,
         "dtypes": dict(dtypes),
         "notes": notes,
+        "other_part": bool(elsewhere),
         "suggestions": [],
     }
     return report, comparison, checkpoint_sig
+
+
+PRETRANSFORM = "pretransform.model."
+
+
+def _elsewhere(checkpoint: Signature, model: Signature, comparison: Comparison, target: str) -> str | None:
+    """A checkpoint of another part than the one checked: a pretransform's weights given as the whole model's,
+    or a whole model's given as the pretransform's (most of its tensors fit there, few fit here)."""
+    if target == "model":
+        fits = sum(model.get(PRETRANSFORM + name) == shape for name, shape in checkpoint.items())
+        if fits > len(comparison.matched) and fits * 2 >= len(checkpoint):
+            return (f"{fits} of its {len(checkpoint)} tensors are the pretransform's ('{PRETRANSFORM}'): it is a "
+                    "pretransform checkpoint; check it with --pretransform-ckpt (train.py's "
+                    "--pretransform-ckpt-path)")
+        return None
+    inner = {name[len(PRETRANSFORM):]: shape for name, shape in checkpoint.items() if name.startswith(PRETRANSFORM)}
+    fits = sum(model.get(name) == shape for name, shape in inner.items())
+    if fits > len(comparison.matched):
+        return (f"{fits} of its tensors fit the pretransform under '{PRETRANSFORM}': it is a whole-model "
+                "checkpoint; check it with --ckpt, or save the pretransform's tensors alone")
+    return None

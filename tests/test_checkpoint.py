@@ -158,6 +158,15 @@ def test_a_different_architecture_gets_no_suggestion(files):
     assert any("different architecture" in note for note in section["notes"])
 
 
+def test_a_checkpoint_of_the_other_part_is_named_as_such(files):
+    config = example("diffusion_cond_tiny_dit")
+    whole = inspect_config(config, checkpoint=files["autoencoder_tiny_vae"])["checkpoint"]
+    assert whole["loads"] == "partial" and whole["suggestions"] == [] and "search" not in whole
+    assert any("it is a pretransform checkpoint" in note and "--pretransform-ckpt" in note for note in whole["notes"])
+    part = inspect_config(config, pretransform_checkpoint=files["diffusion_cond_tiny_dit"])["pretransform_checkpoint"]
+    assert part["loads"] == "partial" and any("whole-model checkpoint" in note for note in part["notes"])
+
+
 # --- Lightning training checkpoints ------------------------------------------------------------------------------
 
 
