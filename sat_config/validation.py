@@ -236,10 +236,11 @@ def _unsupported(validator: Any, value: Any, instance: Any, schema: dict[str, An
 
 
 def rule_failures(rule_ids: list[str], instance: Any, node: Any) -> Iterator[tuple[tuple[Any, ...], str, Kind,
-                                                                                  Severity]]:
-    """(relative path, message, kind, severity) for each failed cross-field rule on ``instance``, an object that
-    the schema object ``node`` (which lists ``rule_ids``) applies to. Rules read the object with the schema's
-    defaults. A rule that raises is a bug in sat-config: it is reported (kind ``internal``), never skipped."""
+                                                                                  Severity, str | None]]:
+    """(relative path, message, kind, severity, suggestion) for each failed cross-field rule on ``instance``, an
+    object that the schema object ``node`` (which lists ``rule_ids``) applies to. Rules read the object with the
+    schema's defaults. A rule that raises is a bug in sat-config: it is reported (kind ``internal``), never
+    skipped."""
     if not isinstance(instance, dict):
         return
     from .defaults import WithDefaults
@@ -252,15 +253,15 @@ def rule_failures(rule_ids: list[str], instance: Any, node: Any) -> Iterator[tup
             failures = rule.failures(seen)
         except Exception as exc:  # noqa: BLE001 - any exception in a rule is a bug to report
             yield (), (f"rule {rule_id!r} raised {type(exc).__name__}: {exc} (a bug in sat-config: please report "
-                       "it; the rule's check was skipped)"), "internal", "error"
+                       "it; the rule's check was skipped)"), "internal", "error", None
             continue
-        for path, message in failures:
-            yield tuple(path), message, "cross_field", rule.severity
+        for path, message, suggestion in failures:
+            yield tuple(path), message, "cross_field", rule.severity, suggestion
 
 
 def _rules(validator: Any, rules: list[str], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
-    for path, message, kind, severity in rule_failures(rules, instance, schema):
-        yield _error(message, kind, path, severity=severity)
+    for path, message, kind, severity, suggestion in rule_failures(rules, instance, schema):
+        yield _error(message, kind, path, suggestion, severity=severity)
 
 
 def _builtin(keyword: str) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..suggest import closest
 from .channels import as_int, pretransform_channels
 from .registry import Obj, Outcome, get, given, is_list, once, rule, written
 
@@ -70,6 +71,11 @@ def undefined_ids(model: Obj, wanted: Any, extra: tuple[str, ...] = ()) -> list[
         return []
     known = set(_table(model)[0]) | set(extra)
     return list(dict.fromkeys(i for i in map(_hashable, wanted) if i not in known))
+
+
+def id_suggestion(model: Obj, missing: list[Any], extra: tuple[str, ...] = ()) -> str | None:
+    """The defined conditioner id that a single undefined id is a likely typo of (did-you-mean), else None."""
+    return closest(missing[0], [*_table(model)[0], *extra]) if len(missing) == 1 else None
 
 
 def _hashable(value: Any) -> Any:

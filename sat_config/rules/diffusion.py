@@ -24,6 +24,7 @@ from .channels import (
 from .conditioning import (
     cross_attention_tokens,
     each_width_problem,
+    id_suggestion,
     inpainting_ids,
     total_width_problem,
     undefined_ids,
@@ -125,13 +126,15 @@ def adp_in_channels(model: Obj) -> Outcome:
 
 
 def ids_defined(model: Obj, section: str, keys: tuple[str, ...]) -> list[Failure]:
-    """A failure for each ``<section>.<key>`` list that names ids no conditioner defines."""
+    """A failure for each ``<section>.<key>`` list that names ids no conditioner defines (with the one defined id
+    a single undefined one is a likely typo of)."""
     failures: list[Failure] = []
     for key in keys:
         missing = undefined_ids(model, get(model, f"{section}.{key}"))
         if missing:
             failures.append(((section, key), f"{key} names {', '.join(repr(i) for i in missing)}, which no condi"
-                             "tioner in model.conditioning.configs defines: the first forward fails with KeyError"))
+                             "tioner in model.conditioning.configs defines: the first forward fails with KeyError",
+                             id_suggestion(model, missing)))
     return failures
 
 
@@ -291,8 +294,7 @@ def uncond_unconditioned_inputs(model: Obj) -> Outcome:
 # --- whole configs -------------------------------------------------------------------------------------------------
 
 
-@rule("diffusion_cond.input_concat_ids_defined", at=("model", "diffusion", "input_concat_ids"),
-      needs={"model": "object"})
+@rule("diffusion_cond.input_concat_ids_defined", needs={"model": "object"})
 def input_concat_ids_defined(config: Obj) -> Outcome:
     """input_concat_ids name conditioners the model defines (or inpainting's, when it is used)."""
     extra = inpainting_ids(config)
@@ -301,8 +303,10 @@ def input_concat_ids_defined(config: Obj) -> Outcome:
         return None
     hint = "" if extra else (" (inpaint_mask and inpaint_masked_input exist only with training.inpainting or "
                              "model_type diffusion_cond_inpaint)")
-    return (f"input_concat_ids names {', '.join(repr(i) for i in missing)}, which no conditioner in "
-            f"model.conditioning.configs defines{hint}: the first forward fails with KeyError")
+    return [(("model", "diffusion", "input_concat_ids"),
+             f"input_concat_ids names {', '.join(repr(i) for i in missing)}, which no conditioner in "
+             f"model.conditioning.configs defines{hint}: the first forward fails with KeyError",
+             id_suggestion(config["model"], missing, extra))]
 
 
 def _audio_channels(config: Obj, channels_path: str, produces: str) -> str | None:

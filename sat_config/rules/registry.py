@@ -21,7 +21,7 @@ from ..defaults import ListWithDefaults, WithDefaults
 Obj = Mapping[str, Any]
 T = TypeVar("T")
 Path = tuple[str | int, ...]
-Failure = tuple[Path, str]
+Failure = tuple[Path, str] | tuple[Path, str, str | None]  # (blamed path, message[, did-you-mean suggestion])
 Outcome = str | Sequence[Failure] | None
 Check = Callable[[Obj], Outcome]
 TypeName = Literal["int", "number", "str", "bool", "list", "object", "ints"]
@@ -123,8 +123,9 @@ class Rule:
                 return False
         return True
 
-    def failures(self, obj: Obj) -> list[Failure]:
-        """(path relative to ``obj``, message) for each failure; exceptions propagate (a bug in the rule)."""
+    def failures(self, obj: Obj) -> list[tuple[Path, str, str | None]]:
+        """(path relative to ``obj``, message, suggestion) for each failure; exceptions propagate (a bug in the
+        rule)."""
         if not self.applies(obj):
             return []
         outcome = self.check(obj)
@@ -133,8 +134,8 @@ class Rule:
         if isinstance(outcome, str):
             if self.at is None:
                 raise TypeError(f"rule {self.id!r} returned a message but declares no 'at' path to blame")
-            return [(self.at, outcome)]
-        return list(outcome)
+            return [(self.at, outcome, None)]
+        return [(failure[0], failure[1], failure[2] if len(failure) > 2 else None) for failure in outcome]
 
 
 RULES: dict[str, Rule] = {}

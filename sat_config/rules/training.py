@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from .registry import Failure, Obj, Outcome, get, given, is_list, is_number, rule, written
+from ..suggest import closest
+from .registry import Failure, Obj, Outcome, Path, get, given, is_int, is_list, is_number, rule, written
 
 _NOT_AUTOENCODERS = ("hyperencoder", "diffusion_uncond", "diffusion_cond", "diffusion_cond_inpaint",
                      "diffusion_autoencoder", "lm")
@@ -319,3 +321,77 @@ def lm_demo_cond_length(demo: Obj) -> Outcome:
         return None
     return (f"demo_cond has {len(demo['demo_cond'])} entries but num_demos is {demo['num_demos']}: the conditioning "
             "batch must match the demo batch")
+
+
+# What each conditioner type reads from a demo_cond entry: (accepts the value?, what it takes, upstream's failure).
+_DEMO_INPUTS: dict[str, tuple[Callable[[Any], bool], str, str]] = {
+    "number": (lambda v: is_number(v) or isinstance(v, bool) or _float_text(v), "a number",
+               "ValueError in float()"),
+    "int": (is_int, "an integer", "the embedding lookup fails"),
+    "t5": (lambda v: isinstance(v, str), "a text", "the tokenizer raises ValueError"),
+    "clap_text": (lambda v: isinstance(v, str), "a text", "the tokenizer raises ValueError"),
+    "phoneme": (lambda v: isinstance(v, str), "a text", "g2p fails"),
+    "clap_audio": (lambda v: False, "audio", "demo_cond holds no tensors"),
+    "pretransform": (lambda v: False, "audio", "demo_cond holds no tensors"),
+    "source_mix": (lambda v: False, "audio", "demo_cond holds no tensors"),
+}
+
+
+def _float_text(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and float(value) == float(value)
+    except ValueError:
+        return False
+
+
+def _demo_entry_failures(where: Path, entry: Mapping[str, Any], conditioners: Mapping[Any, Obj],
+                         default_keys: Mapping[str, Any]) -> list[Failure]:
+    """What a demo_cond entry lacks or holds of the wrong type, for each conditioner (upstream's
+    MultiConditioner.forward reads every conditioner's id, else its default_keys alternative)."""
+    failures: list[Failure] = []
+    unread = [k for k in entry if k not in conditioners and k not in default_keys.values()]
+    for cid, conditioner in conditioners.items():
+        kind = conditioner.get("type")
+        key = cid if cid in entry else default_keys.get(cid)
+        if key is None or key not in entry:
+            error = (f"KeyError: {key!r}" if key is not None else
+                     f"ValueError: Conditioner key {cid} not found in batch metadata")
+            typo = next((k for k in unread if closest(k, [cid]) == cid), None)
+            if typo is not None:
+                failures.append(((*where, typo), f"{typo!r} is read by no conditioner, and the {kind} conditioner "
+                                 f"{cid!r} finds no input: the first demo fails ({error})", cid))
+            else:
+                failures.append((where, f"the entry has no {cid!r} for the {kind} conditioner: the first demo fails "
+                                 f"({error})"))
+            continue
+        value = entry[key]
+        value = value[0] if isinstance(value, list) and value else value
+        spec = _DEMO_INPUTS.get(str(kind))
+        if spec is None:
+            continue
+        accepts, takes, error = spec
+        if not accepts(value):
+            failures.append(((*where, key), f"the {kind} conditioner {cid!r} takes {takes}, not {value!r}: the "
+                             f"first demo fails ({error})"))
+    return failures
+
+
+@rule("training.demo.cond_inputs", needs={"model": "object", "training.demo.num_demos": "int"})
+def demo_cond_inputs(config: Obj) -> Outcome:
+    """Each demo_cond entry gives every conditioner an input of the type it takes (did-you-mean for a misspelt
+    id)."""
+    demo = get(config, "training.demo")
+    entries = written(demo.get("demo_cond")) if isinstance(demo, Mapping) else None
+    if type(entries) is not list or demo.get("demo_cond_from_batch") is True:
+        return None
+    model = config["model"]
+    conditioners = {e.get("id"): e for e in (get(model, "conditioning.configs") or []) if isinstance(e, Mapping)
+                    and isinstance(e.get("id"), str)}
+    default_keys = written(get(model, "conditioning.default_keys"))
+    default_keys = default_keys if type(default_keys) is dict else {}
+    failures: list[Failure] = []
+    for index, entry in enumerate(entries):
+        if type(entry) is dict:
+            failures += _demo_entry_failures(("training", "demo", "demo_cond", index), entry, conditioners,
+                                             default_keys)
+    return failures
