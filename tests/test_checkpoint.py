@@ -167,6 +167,27 @@ def test_a_checkpoint_of_the_other_part_is_named_as_such(files):
     assert part["loads"] == "partial" and any("whole-model checkpoint" in note for note in part["notes"])
 
 
+def test_weights_of_a_stand_in_are_not_compared(tmp_path):
+    """A trained T5 is part of the model (and of its checkpoint), but offline sat-config builds a stand-in
+    without weights: its tensors are listed as not compared, and the rest still fits strictly."""
+    from sat_config.placeholders import network_placeholders
+
+    config = example("diffusion_cond_tiny_dit")
+    config["model"]["conditioning"]["configs"] = [
+        {"id": "prompt", "type": "t5", "config": {"t5_model_name": "t5-small", "enable_grad": True}}]
+    config["model"]["diffusion"].update(cross_attention_cond_ids=["prompt"], global_cond_ids=[])
+    config["model"]["diffusion"]["config"].pop("global_cond_dim")
+    with network_placeholders():
+        state = built(config).state_dict()
+    state["conditioner.conditioners.prompt.model.shared.weight"] = torch.zeros(32128, 512)  # the real T5's
+    path = tmp_path / "t5.safetensors"
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    section = inspect_config(config, checkpoint=path)["checkpoint"]
+    assert section["loads"] == "strict"
+    [entry] = [e for e in section["beside"] if "stand-in" in e["what"]]
+    assert entry["prefix"] == "conditioner.conditioners.prompt.model." and entry["tensors"] == 1
+
+
 # --- Lightning training checkpoints ------------------------------------------------------------------------------
 
 
