@@ -114,16 +114,18 @@ def encoder_input(model: Obj) -> Outcome:
 
 @rule("autoencoder.decoder_output")
 def decoder_output(model: Obj) -> Outcome:
-    """The decoder writes the audio channels (or what the pretransform decodes)."""
+    """The decoder writes the audio channels (or what the pretransform decodes); checked after the rules of what
+    runs before the decoder, so the first failure upstream meets comes first."""
     decoder = model.get("decoder")
     key = DECODER_OUT.get(get(decoder, "type"))
     writes, expected = decoder_out_channels(decoder), audio_out_channels(model)
     if key is None or writes is None or expected is None or writes == expected:
         return None
+    loss = "the stereo loss fails with AssertionError" if expected == 2 else (
+        "the mono loss fails with RuntimeError: the sizes of tensors must match")
     effect = "the pretransform decodes the wrong number of channels" if model.get("pretransform") is not None else (
-        f"training sizes its losses and discriminator for {expected} channels (the stereo loss asserts on other "
-        "widths), and chunked decoding copies into a buffer of that width (a shape error, or silent broadcasting of "
-        "a single channel)")
+        f"training compares the output with {expected}-channel audio ({loss}), and chunked decoding copies into a "
+        "buffer of that width (a shape error, or silent broadcasting of a single channel)")
     return [(("decoder", "config", key),
              f"the {get(decoder, 'type')} decoder writes {writes} channels but "
              f"{channel_source(model, 'out_channels')} is {expected}: {effect}")]
