@@ -99,3 +99,22 @@ def test_no_rule_restates_a_default():
 @pytest.mark.parametrize("rule_id", sorted(RULES))
 def test_every_rule_says_what_it_checks(rule_id):
     assert RULES[rule_id].description
+
+
+def test_a_warning_rule_gives_a_warning_and_the_config_stays_usable(monkeypatch):
+    import dataclasses
+    import warnings
+
+    import sat_config
+
+    rule = RULES["autoencoder.latent_dim"]
+    monkeypatch.setitem(RULES, rule.id, dataclasses.replace(rule, severity="warning",
+                                                            fails_when="the autoencoder is used as a pretransform"))
+    config = json.loads((EXAMPLES[0].parent / "autoencoder_tiny_vae.json").read_text())
+    config["model"]["latent_dim"] += 1
+    [problem] = problems_in(config)
+    assert (problem.path, problem.kind, problem.severity) == ("$.model.latent_dim", "cross_field", "warning")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert sat_config.validate_config(config) == config
+    assert caught
