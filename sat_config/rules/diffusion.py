@@ -181,9 +181,11 @@ def conditioning_widths(model: Obj) -> Outcome:
 def adp_cfg_tokens(model: Obj) -> Outcome:
     """adp_cfg_1d takes at most context_embedding_max_length cross-attention tokens."""
     wanted = list(get(model, "diffusion.cross_attention_cond_ids"))
+    if get(model, "diffusion.type") != "adp_cfg_1d" or not wanted:
+        return None
     limit = get(model, "diffusion.config.context_embedding_max_length")
     tokens, counts = cross_attention_tokens(model, wanted)
-    if get(model, "diffusion.type") != "adp_cfg_1d" or not wanted or tokens is None or tokens <= limit:
+    if tokens is None or tokens <= limit:
         return None
     return (f"the cross-attention conditioners give up to {tokens} tokens ({counts}) but context_embedding_max_length "
             f"is {limit}: the first forward fails ('Input sequence length must be <= max_length')")

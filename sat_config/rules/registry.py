@@ -117,11 +117,10 @@ class Rule:
         return inspect.cleandoc(self.check.__doc__ or "")
 
     def applies(self, obj: Obj) -> bool:
-        """Whether every value the rule reads is present with its declared type."""
-        for path, kind in self.needs.items():
-            if not _TYPE_CHECKS[kind](get(obj, path, _MISSING)):
-                return False
-        return True
+        """Whether every value the rule reads is present with its declared type (computed once per object for
+        rules that share one ``needs`` mapping)."""
+        return once(obj, f"needs:{id(self.needs)}", lambda: all(
+            _TYPE_CHECKS[kind](get(obj, path, _MISSING)) for path, kind in self.needs.items()))
 
     def failures(self, obj: Obj) -> list[tuple[Path, str, str | None]]:
         """(path relative to ``obj``, message, suggestion) for each failure; exceptions propagate (a bug in the
@@ -139,6 +138,7 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+_NO_NEEDS: Mapping[str, TypeName] = {}
 
 
 def rule(rule_id: str, *, at: Path | None = None, needs: Mapping[str, TypeName] | None = None,
@@ -150,7 +150,7 @@ def rule(rule_id: str, *, at: Path | None = None, needs: Mapping[str, TypeName] 
             raise ValueError(f"rule {rule_id!r} is registered twice")
         if severity == "warning" and not fails_when:
             raise ValueError(f"rule {rule_id!r}: a warning must say which downstream use fails (fails_when)")
-        RULES[rule_id] = Rule(rule_id, check, at, dict(needs or {}), severity, fails_when)
+        RULES[rule_id] = Rule(rule_id, check, at, _NO_NEEDS if needs is None else needs, severity, fails_when)
         return check
 
     return register

@@ -385,7 +385,8 @@ def demo_cond_inputs(config: Obj) -> Outcome:
     if type(entries) is not list or demo.get("demo_cond_from_batch") is True:
         return None
     model = config["model"]
-    conditioners = {e.get("id"): e for e in (get(model, "conditioning.configs") or []) if isinstance(e, Mapping)
+    configs = written(get(model, "conditioning.configs"))
+    conditioners = {e.get("id"): e for e in (configs if type(configs) is list else []) if type(e) is dict
                     and isinstance(e.get("id"), str)}
     default_keys = written(get(model, "conditioning.default_keys"))
     default_keys = default_keys if type(default_keys) is dict else {}
