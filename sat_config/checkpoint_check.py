@@ -15,10 +15,8 @@ from typing import Any
 
 from .checkpoint_fit import Signature, fit_report, signature
 from .checkpoint_read import CheckpointError, CheckpointHeader
-from .checkpoint_suggest import MAX_BUILDS, Knob, knobs, reason, search
+from .checkpoint_suggest import MAX_BUILDS, Knob, knobs, reason, search, value_at
 from .validation import find_problems
-
-TARGETS = ("model", "pretransform")
 
 
 def load_target(model: Any, target: str) -> tuple[Any, str]:
@@ -109,8 +107,8 @@ def _companions(plain: dict[str, Any], edits: dict[Knob, int],
     problems = _errors(edited)
     pairs = [(knob.get(plain), value) for knob, value in edits.items() if not knob.lists]
     touched = {t for knob in edits for t in knob.touches}
-    pairs += [(math.prod(_value(plain, parts)), math.prod(_value(edited, parts))) for parts in touched
-              if isinstance(_value(plain, parts), list)]
+    pairs += [(math.prod(value_at(plain, parts)), math.prod(value_at(edited, parts))) for parts in touched
+              if isinstance(value_at(plain, parts), list)]
     added = []
     for knob in knobs(edited, ("model",)):
         if not problems or knob.index is not None or knob.lists or knob.path in touched:
@@ -147,17 +145,11 @@ def _suggestions(plain: dict[str, Any], edits: dict[Knob, int], blame: dict[Knob
             by_path.setdefault(touched, []).append(blame.get(knob))
     out = []
     for parts, comparisons in by_path.items():
-        node_before, node_after = _value(plain, parts), _value(edited, parts)
+        node_before, node_after = value_at(plain, parts), value_at(edited, parts)
         if node_before != node_after:
             worst = max(comparisons, key=lambda c: -1 if c is None else c.distance())
             out.append({"path": _json_path(parts), "value": node_after, "was": node_before, "reason": reason(worst)})
     return out
-
-
-def _value(config: Any, parts: tuple[Any, ...]) -> Any:
-    for part in parts:
-        config = config[part]
-    return config
 
 
 _INDEX = re.compile(r"\.(\d+)(?=\.|$)")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checkpoint_read import CheckpointHeader
+from .inspection import ROLES
 
 Shape = tuple[int, ...]
 Signature = dict[str, Shape]
@@ -33,7 +34,6 @@ BESIDE = {"discriminator": "GAN discriminator", "losses": "loss modules", "losse
           "losses_gen": "generator losses", "sdstft": "STFT loss", "lrstft": "STFT loss",
           "teacher_model": "distillation teacher", "optimizer_states": "optimizer state",
           "lr_schedulers": "learning-rate scheduler state"}
-ROLES = {"model": "backbone", "lm": "backbone", "diffusion": "backbone"}
 _NEW_WEIGHT_NORM = re.compile(r"\.parametrizations\.(\w+)\.original([01])$")
 
 
@@ -132,11 +132,6 @@ def find_layout(keys: list[str], model: Signature, beside_top: Sequence[str] = (
 
 def _beside_top(entries: Sequence[str]) -> list[dict[str, Any]]:
     return [{"prefix": None, "entry": name, "what": BESIDE[name]} for name in entries if name in BESIDE]
-
-
-def role_of(key: str) -> str:
-    first = key.split(".", 1)[0]
-    return ROLES.get(first, first)
 
 
 def _grouped(comparison: Comparison) -> list[dict[str, Any]]:

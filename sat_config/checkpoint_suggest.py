@@ -38,20 +38,20 @@ class Knob:
     lists: tuple[str, ...] = ()
 
     def get(self, config: Any) -> int:
-        node = _at(config, self.path)
+        node = value_at(config, self.path)
         if self.lists:
             return len(node[self.lists[0]])
         return int(node if self.index is None else node[self.index])
 
     def with_value(self, config: Any, value: int) -> Any:
         config = copy.deepcopy(config)
-        node = _at(config, self.path)
+        node = value_at(config, self.path)
         if self.lists:
             for key in self.lists:
                 items = node[key]
                 node[key] = items[:value] + [items[-1]] * (value - len(items))
         elif self.index is None:
-            parent = _at(config, self.path[:-1])
+            parent = value_at(config, self.path[:-1])
             parent[self.path[-1]] = value
         else:
             node[self.index] = value
@@ -63,7 +63,8 @@ class Knob:
         return {self.path + (key,) for key in self.lists} if self.lists else {self.path}
 
 
-def _at(config: Any, path: tuple[Any, ...]) -> Any:
+def value_at(config: Any, path: tuple[Any, ...]) -> Any:
+    """The value at ``path`` (keys and list indices) in ``config``."""
     for part in path:
         config = config[part]
     return config
@@ -89,7 +90,7 @@ def knobs(config: Any, root: tuple[Any, ...]) -> list[Knob]:
             for i, value in enumerate(node):
                 walk(value, path + (i,))
 
-    walk(_at(config, root), root)
+    walk(value_at(config, root), root)
     return found
 
 
