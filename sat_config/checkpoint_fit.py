@@ -183,9 +183,9 @@ def fit_report(header: CheckpointHeader, model: Any, skip: dict[str, str] | None
     dtypes = Counter(header.tensors[key].dtype for key in names.values())
     notes = []
     if layout.prefix:
-        notes.append(f"a training checkpoint: the model's tensors are under '{layout.prefix}' (upstream's "
-                     "unwrap_model.py removes it); train.py's --pretrained-ckpt-path would match none of its keys "
-                     "as it is")
+        notes.append(f"a training checkpoint: the model's tensors are under '{layout.prefix}', and the verdict "
+                     "is theirs once unwrapped (upstream's unwrap_model.py removes the prefix); as it is, train.py's "
+                     "--pretrained-ckpt-path matches none of its keys and --pretransform-ckpt-path fails on it")
     elsewhere = _elsewhere(checkpoint_sig, model_sig, comparison, target)
     if elsewhere:
         notes.append(elsewhere)
