@@ -1,4 +1,4 @@
-"""Capture the optimizers and LR schedulers of the installed torch into ``schemas/training/torch_optim.schema.json``.
+"""Capture the optimizers and LR schedulers of the installed torch into ``schemas/snapshots/torch_optim.schema.json``.
 
 stable-audio-tools builds ``optimizer_configs.<name>.optimizer`` as ``getattr(torch.optim, type)(params, **config)``
 (or deepspeed's ``FusedAdam``) and ``scheduler`` as ``getattr(torch.optim.lr_scheduler, type)(optimizer, **config)``
@@ -10,7 +10,7 @@ building one and taking a step, as the training wrappers do). ``tests/test_train
 torch no longer produces the committed file.
 
     python -m generator.torch_optim_snapshot          # print the schema
-    python -m generator.torch_optim_snapshot --write  # rewrite schemas/training/torch_optim.schema.json
+    python -m generator.torch_optim_snapshot --write  # rewrite schemas/snapshots/torch_optim.schema.json
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-OUTPUT = Path(__file__).resolve().parent.parent / "schemas" / "training" / "torch_optim.schema.json"
+OUTPUT = Path(__file__).resolve().parent.parent / "schemas" / "snapshots" / "torch_optim.schema.json"
 
 # Values for required parameters (and alternative complete configs) used when constructing a class. A value is
 # in bounds when every base accepts it; OneCycleLR checks epochs/steps_per_epoch only without total_steps.
@@ -85,22 +85,12 @@ PARAMETER_WHEN: dict[tuple[str, str], dict[str, Any]] = {
 # Descriptions for parameters some docstrings leave out.
 FALLBACK_DOCS = {"last_epoch": "The index of the last epoch."}
 
-# Cross-field rules the constructors enforce between parameters.
-RULES: dict[str, list[dict[str, Any]]] = {
-    "SGD": [{
-        "id": "torch.SGD.nesterov",
-        "when": "get(self, 'nesterov') is True",
-        "require": "(get(self, 'momentum') or 0) > 0 and (get(self, 'dampening') or 0) == 0",
-        "at": ["nesterov"],
-        "message": "nesterov needs momentum > 0 and dampening 0 (SGD raises ValueError)",
-    }],
-    "OneCycleLR": [{
-        "id": "torch.OneCycleLR.total_steps",
-        "require": "get(self, 'total_steps') is not None or "
-        "(get(self, 'epochs') is not None and get(self, 'steps_per_epoch') is not None)",
-        "at": ["total_steps"],
-        "message": "OneCycleLR needs total_steps, or both epochs and steps_per_epoch (torch raises ValueError)",
-    }],
+# Cross-field rules the constructors enforce between parameters (found by reading them; the probe finds bounds and
+# holes of single parameters). Each is a function in sat_config/rules/torch_optim.py; the schema names its id.
+RULES: dict[str, list[dict[str, str]]] = {
+    "SGD": [{"id": "torch.SGD.nesterov", "finding": "nesterov needs momentum > 0 and dampening 0"}],
+    "OneCycleLR": [{"id": "torch.OneCycleLR.total_steps",
+                    "finding": "OneCycleLR needs total_steps, or both epochs and steps_per_epoch"}],
 }
 
 # deepspeed is not a dependency of stable-audio-tools (and not installed here): FusedAdam's constructor, from
@@ -422,33 +412,23 @@ def _probe_parameter(trial: Callable[[dict[str, Any]], Exception | None], bases:
 _OPS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
 
 
-def _label(cls_name: str, name: str, index: int | None) -> tuple[str, str, list[Any], str]:
-    """(rule id stem, value expression, blamed path, display name) of a parameter or one item of it."""
+def _label(cls_name: str, name: str, index: int | None) -> tuple[str, str]:
+    """(rule id stem, display name) of a parameter or one item of it."""
     if index is None:
-        return f"torch.{cls_name}.{name}", f"get(self, '{name}')", [name], name
-    return f"torch.{cls_name}.{name}.{index}", f"get(self, '{name}.{index}')", [name, index], f"{name}[{index}]"
+        return f"torch.{cls_name}.{name}", name
+    return f"torch.{cls_name}.{name}.{index}", f"{name}[{index}]"
 
 
-def _item_rule(cls_name: str, name: str, index: int, bounds: dict[str, Any]) -> dict[str, Any]:
-    stem, value, at, shown = _label(cls_name, name, index)
-    checks = " and ".join(f"{value} {_OPS[k]} {v!r}" for k, v in bounds.items())
+def _item_rule(cls_name: str, name: str, index: int, bounds: dict[str, Any]) -> dict[str, str]:
+    stem, shown = _label(cls_name, name, index)
     text = " and ".join(f"{_OPS[k]} {v!r}" for k, v in bounds.items())
-    return {
-        "id": stem,
-        "require": f"{value} is None or ({checks})",
-        "at": at,
-        "message": f"{shown} must be {text} ({cls_name} raises ValueError), got {{{value}!r}}",
-    }
+    return {"id": stem, "finding": f"{shown} must be {text} ({cls_name} raises ValueError)"}
 
 
-def _hole_rule(cls_name: str, name: str, index: int | None, hole: Any, error: Exception | None) -> dict[str, Any]:
-    stem, value, at, shown = _label(cls_name, name, index)
-    return {
-        "id": f"{stem}.not_{str(hole).replace('-', 'minus_').replace('.', '_')}",
-        "require": f"{value} != {hole!r}",
-        "at": at,
-        "message": f"{shown} must not be {hole!r}: {cls_name} then raises {type(error).__name__}",
-    }
+def _hole_rule(cls_name: str, name: str, index: int | None, hole: Any, error: Exception | None) -> dict[str, str]:
+    stem, shown = _label(cls_name, name, index)
+    return {"id": f"{stem}.not_{str(hole).replace('-', 'minus_').replace('.', '_')}",
+            "finding": f"{shown} must not be {hole!r}: {cls_name} then raises {type(error).__name__}"}
 
 
 # --- one class ------------------------------------------------------------------------------------------------------
@@ -553,7 +533,13 @@ def _defs_for(prefix: str, name: str, summary: str, tag_description: str, config
         config["required"] = spec["required"]
     config["additionalProperties"] = False
     if spec["rules"]:
-        config["x-rules"] = spec["rules"]
+        from sat_config.rules import RULES as REGISTERED
+
+        for found in spec["rules"]:
+            if found["id"] not in REGISTERED:
+                raise SnapshotError(f"{prefix}{name}: the probe found that {found['finding']}, but "
+                                    f"sat_config/rules/torch_optim.py has no rule {found['id']!r}: write it")
+        config["x-rules"] = [found["id"] for found in spec["rules"]]
     branch: dict[str, Any] = {
         "title": f"{prefix}{name}",
         "description": summary,

@@ -23,7 +23,7 @@ from sat_config import problems_in
 
 TRAIN_POSITIVE = case_files("positive", "training")
 TRAIN_NEGATIVE = case_files("negative", "training")
-SNAPSHOT = REPO / "schemas" / "training" / "torch_optim.schema.json"
+SNAPSHOT = REPO / "schemas" / "snapshots" / "torch_optim.schema.json"
 EXAMPLE = {load_json(p)["model_type"]: p for p in EXAMPLES}
 
 
