@@ -396,3 +396,13 @@ def demo_cond_inputs(config: Obj) -> Outcome:
             failures += _demo_entry_failures(("training", "demo", "demo_cond", index), entry, conditioners,
                                              default_keys)
     return failures
+
+
+@rule("training.arc.model_is_dit", at=("training", "arc"), needs={"training.arc": "object"})
+def arc_model_is_dit(config: Obj) -> Outcome:
+    """ARC post-training reads the trained model's transformer, which only a dit backbone has."""
+    kind = get(config, "model.diffusion.type")
+    if kind in (None, "dit"):
+        return None
+    return (f"ARC post-training reads the model's transformer (training/arc.py:174), which the {kind} backbone does "
+            "not have: building the training wrapper fails with AttributeError; ARC needs a dit backbone")
