@@ -189,10 +189,12 @@ def render_checkpoint(section: dict[str, Any]) -> list[str]:
     into = "" if section["target"] == "model" else f" into {section['target']}"
     layout = f", model under '{section['prefix']}'" if section["prefix"] else ""
     lines = [f"  {label}  {section['path']} ({section['format']}{layout}){into}: {VERDICTS[section['loads']]}"]
-    total = section["matched"] + len(section["missing"]) + len(section["mismatched"]) + len(section["renamed"])
+    total = (section["matched"] + len(section["missing"]) + len(section["mismatched"]) + len(section["renamed"])
+             + 2 * len(section["norm_removed"]))
     lines.append(f"    {section['matched']:,} of {total:,} model tensors match; {len(section['missing']):,} missing, "
                  f"{len(section['unexpected']):,} unexpected, {len(section['mismatched']):,} of another shape"
-                 + (f", {len(section['renamed']):,} named differently" if section["renamed"] else ""))
+                 + (f", {len(section['renamed']):,} named differently" if section["renamed"] else "")
+                 + (f", {len(section['norm_removed']):,} without weight norm" if section["norm_removed"] else ""))
     for group in section["submodules"]:
         if group["missing"] or group["unexpected"] or group["mismatched"] or group["renamed"]:
             name = group["role"] if group["role"] == group["name"] else f"{group['role']} ({group['name']})"

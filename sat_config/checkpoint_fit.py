@@ -62,12 +62,13 @@ class Comparison:
     unexpected: list[str] = field(default_factory=list)
     mismatched: list[tuple[str, Shape, Shape]] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (checkpoint key, model key)
+    norm_removed: list[str] = field(default_factory=list)  # plain weights where the model has weight_g/weight_v
 
     @property
     def loads(self) -> str:
         if self.mismatched:
             return "no"  # load_state_dict raises on a shape mismatch even with strict=False
-        return "partial" if self.missing or self.unexpected or self.renamed else "strict"
+        return "partial" if self.missing or self.unexpected or self.renamed or self.norm_removed else "strict"
 
     def distance(self) -> int:
         return 2 * (len(self.missing) + len(self.unexpected)) + len(self.mismatched)
@@ -91,6 +92,13 @@ def compare(model: Signature, checkpoint: Signature, model_names: dict[str, str]
             else:
                 result.renamed.append((theirs, mine))
     result.unexpected = [key for key in checkpoint if key not in model]
+    missing = set(result.missing)
+    for key in list(result.unexpected):  # saved after remove_weight_norm: one weight for weight_g and weight_v
+        g, v = key.removesuffix("weight") + "weight_g", key.removesuffix("weight") + "weight_v"
+        if key.endswith(".weight") and g in missing and v in missing and model[v] == checkpoint[key]:
+            result.norm_removed.append(key)
+            result.unexpected.remove(key)
+            result.missing = [k for k in result.missing if k not in (g, v)]
     return result
 
 
@@ -189,6 +197,10 @@ def fit_report(header: CheckpointHeader, model: Any, skip: dict[str, str] | None
     elsewhere = _elsewhere(checkpoint_sig, model_sig, comparison, target)
     if elsewhere:
         notes.append(elsewhere)
+    if comparison.norm_removed:
+        notes.append(f"{len(comparison.norm_removed)} layers were saved with weight norm removed (a plain weight "
+                     "where the model has weight_g/weight_v): they load once the model's weight norm is removed too "
+                     "(train.py --remove-pretransform-weight-norm pre_load, for a pretransform)")
     if comparison.renamed:
         notes.append(f"{len(comparison.renamed)} tensors differ only in their weight-norm spelling "
                      "(parametrizations.weight.original0/1 in the checkpoint, weight_g/weight_v in the model): "
@@ -205,6 +217,7 @@ def fit_report(header: CheckpointHeader, model: Any, skip: dict[str, str] | None
         "mismatched": [{"key": model_names.get(k, k), "model_shape": list(a), "checkpoint_shape": list(b)}
                        for k, a, b in comparison.mismatched],
         "renamed": [{"key": theirs, "model_key": mine} for theirs, mine in comparison.renamed],
+        "norm_removed": [names[k] for k in comparison.norm_removed],
         "submodules": _grouped(comparison),
         "ema": ema,
         "beside": layout.beside + skipped,

@@ -4,7 +4,9 @@ checkpoint into a real CPU build of the edited config with strict=True."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import os
 import pickle
@@ -264,6 +266,24 @@ def test_parametrized_weight_norm_names_are_told_apart_from_a_misfit(files, tmp_
     assert any("weight-norm spelling" in note for note in section["notes"])
     with pytest.raises(RuntimeError, match="Missing key"):  # upstream agrees: it does not load as it is
         built(example("autoencoder_tiny_vae")).load_state_dict(renamed)
+
+
+def test_a_checkpoint_saved_without_weight_norm_is_named(files, tmp_path):
+    from stable_audio_tools.models.utils import remove_weight_norm_from_model
+
+    model = built(example("autoencoder_tiny_vae"))
+    with contextlib.redirect_stdout(io.StringIO()):  # upstream prints every module it changes
+        remove_weight_norm_from_model(model)
+    path = save_safetensors(model, tmp_path / "no_norm.safetensors")
+    section = inspect_config(example("autoencoder_tiny_vae"), checkpoint=path)["checkpoint"]
+    pairs = sum(k.endswith(".weight_g") for k in built(example("autoencoder_tiny_vae")).state_dict())
+    assert (section["loads"], len(section["norm_removed"]), section["missing"], section["unexpected"]) == \
+        ("partial", pairs, [], [])
+    assert section["suggestions"] == [] and any("--remove-pretransform-weight-norm" in n for n in section["notes"])
+    unnormed = built(example("autoencoder_tiny_vae"))
+    with contextlib.redirect_stdout(io.StringIO()):
+        remove_weight_norm_from_model(unnormed)
+    unnormed.load_state_dict(load_ckpt_state_dict(str(path)), strict=True)  # upstream agrees
 
 
 # --- bad input: a clear error, exit 2, nothing executed --------------------------------------------------------
