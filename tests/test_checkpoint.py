@@ -364,3 +364,5 @@ def test_cli_exit_codes_and_json(files, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "does not load" in text and "suggested edits (verified" in text
     assert "set $.model.encoder.config.channels to 16 (now 32)" in text
+    assert main(["inspect", str(good), "--pretransform-ckpt", str(files["autoencoder_tiny_vae"])]) == 2
+    assert "builds no pretransform" in capsys.readouterr().err
