@@ -20,3 +20,22 @@ def test_arc_on_an_adp_backbone_fails_building_the_wrapper_as_the_message_says(u
     model = upstream_factory(config)
     with pytest.raises(AttributeError, match="transformer"):
         create_training_wrapper_from_config(config, model)
+
+
+@pytest.mark.parametrize(("in_channels", "fails"), [(None, True), (2, False)])
+def test_oobleck_discriminator_channels_fail_the_first_step_as_the_message_says(in_channels, fails, upstream_factory):
+    import torch
+    from stable_audio_tools.training.factory import create_training_wrapper_from_config
+
+    config = copy.deepcopy(case_config(load_json(case_path("negative", "train_ae_oobleck_discriminator_channels"))))
+    if in_channels is not None:
+        config["training"]["loss_configs"]["discriminator"]["config"]["in_channels"] = in_channels
+    problems = problems_in(config)
+    assert bool(problems) == fails and all("fails with RuntimeError" in p.message for p in problems)
+    wrapper = create_training_wrapper_from_config(config, upstream_factory(config))
+    audio = torch.randn(1, config["model"]["io_channels"], 4096)
+    if fails:
+        with pytest.raises(RuntimeError):
+            wrapper.discriminator.loss(audio, audio)
+    else:
+        wrapper.discriminator.loss(audio, audio)

@@ -406,3 +406,22 @@ def arc_model_is_dit(config: Obj) -> Outcome:
         return None
     return (f"ARC post-training reads the model's transformer (training/arc.py:174), which the {kind} backbone does "
             "not have: building the training wrapper fails with AttributeError; ARC needs a dit backbone")
+
+
+@rule("training.autoencoder.oobleck_discriminator_channels",
+      at=("training", "loss_configs", "discriminator", "config", "in_channels"), needs={"model": "object"})
+def oobleck_discriminator_channels(config: Obj) -> Outcome:
+    """The oobleck discriminator reads in_channels channels (default 1); the other discriminators are sized from
+    the model, but this one sees the model's output audio with however many channels it has."""
+    if get(config, "training.loss_configs.discriminator.type") != "oobleck":
+        return None
+    model = config["model"]
+    written_out = model.get("out_channels")
+    channels = written_out if written_out is not None else model.get("io_channels")
+    reads = get(config, "training.loss_configs.discriminator.config.in_channels")
+    if not is_int(channels) or not is_int(reads) or reads == channels:
+        return None
+    default = "" if given(get(config, "training.loss_configs.discriminator.config"), "in_channels") else ", default 1"
+    return (f"the oobleck discriminator reads {reads} channel{'s' if reads != 1 else ''} (config.in_channels{default})"
+            f" but the model outputs {channels}: the first training step fails with RuntimeError (the "
+            "discriminator's first convolution gets the wrong number of channels)")
