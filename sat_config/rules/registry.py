@@ -79,16 +79,28 @@ _MISSING = object()
 def get(obj: Any, dotted: str, default: Any = None) -> Any:
     """``obj["a"]["b"]...`` for ``"a.b"`` (list indices as digits); ``default`` when a step is missing or the
     value is null."""
+    if type(obj) is WithDefaults:  # rules read the same paths of one object again and again
+        key = "@" + dotted  # (the helpers' ``once`` names never start with @)
+        found = obj.scratch.get(key, _MISSING)
+        if found is _MISSING:
+            found = obj.scratch[key] = _walk(obj, dotted)
+        return default if found is None else found
+    found = _walk(obj, dotted)
+    return default if found is None else found
+
+
+def _walk(obj: Any, dotted: str) -> Any:
+    """The value at a dotted path, or None."""
     for part, index in _PATHS.get(dotted) or _split(dotted):
         if type(obj) is WithDefaults or type(obj) is dict:
             obj = obj.get(part, _MISSING)
         elif index is not None and is_list(obj) and index < len(obj):
             obj = obj[index]
         else:
-            return default
+            return None
         if obj is _MISSING:
-            return default
-    return default if obj is None else obj
+            return None
+    return obj
 
 
 _PATHS: dict[str, tuple[tuple[str, int | None], ...]] = {}
