@@ -80,9 +80,14 @@ def _judge(args: argparse.Namespace) -> Judging:
     return judge
 
 
-def _new_report(args: argparse.Namespace) -> Report:
+def _judged(args: argparse.Namespace) -> dict[str, Any]:
+    """What the reports say they judged against."""
     judge = _judge(args)
-    return Report(strict=args.strict, judged=judge.env.to_dict() | {"extensions": list(judge.extensions)})
+    return judge.env.to_dict() | {"extensions": list(judge.extensions)}
+
+
+def _new_report(args: argparse.Namespace) -> Report:
+    return Report(strict=args.strict, judged=_judged(args))
 
 
 def _check(path: Path, doc: Document, lenient: bool, judge: Judging) -> FileResult:
@@ -191,23 +196,19 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    import contextlib
-    import warnings
-
     from .checkpoint_read import CheckpointError
-    from .errors import ConfigError, FactoryUnavailableError
     from .inspection import BuildError, inspect_config_path, render_text
 
     checkpoints = {"checkpoint": args.ckpt, "pretransform_checkpoint": args.pretransform_ckpt}
     status = EXIT_OK
     results: list[dict[str, Any]] = []
     files = list(_expand(args.files))  # LoadError: a usage error, reported by main()
+    base = doc_base(args.doc_base)
     for path in files:
-        result: dict[str, Any] = {"file": str(path)}
+        result: dict[str, Any] = {"file": str(path), "environment": _judged(args)}
         try:
-            with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():  # upstream's notices
-                warnings.simplefilter("ignore")
-                report = inspect_config_path(path, **checkpoints)
+            with third_party_output(args.verbose):
+                report = inspect_config_path(path, judge=_judge(args), **checkpoints)
         except LoadError as exc:
             print(f"sat-config: cannot read {exc}", file=sys.stderr)
             status = EXIT_USAGE
@@ -217,16 +218,21 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             status = EXIT_USAGE
             continue
         except ConfigError as exc:
-            result.update(valid=False, built=False, errors=[p.to_dict() for p in exc.errors])
-            text = f"{path}: invalid, not inspected\n" + "\n".join("  " + p.render(str(path)) for p in exc.errors)
+            result.update(valid=False, built=False, errors=[_linked(p, base) for p in exc.errors], warnings=[])
+            text = f"{path}: invalid, not inspected\n" + "\n".join("  " + _render(p, str(path), args.doc_base)
+                                                                   for p in exc.errors)
         except (BuildError, FactoryUnavailableError) as exc:  # valid, but upstream cannot build it
-            result.update(valid=True, built=False, errors=[], error=str(exc))
+            result.update(valid=True, built=False, errors=[], warnings=[], error=str(exc))
             text = f"{path}: valid, but stable-audio-tools could not build it: {exc}"
         else:  # problems confined to `training` still let the model be inspected; the file stays invalid
+            _not_the_installed_code(args)
             problems = report.pop("problems")
-            result.update(valid=not problems, built=True, **report, errors=[p.to_dict() for p in problems])
+            errors, warned = [p for p in problems if p.is_error], [p for p in problems if not p.is_error]
+            result.update(valid=not errors, built=True, **report, errors=[_linked(p, base) for p in errors],
+                          warnings=[_linked(p, base) for p in warned])
             text = "\n".join([render_text(report, str(path))] + [
-                f"  training problem (the model above is unaffected): {p.render(str(path))}" for p in problems])
+                f"  training problem (the model above is unaffected): {_render(p, str(path), args.doc_base)}"
+                for p in errors] + ["  " + _render(p, str(path), args.doc_base) for p in warned])
         fits = all(result[key]["loads"] == "strict" for key in checkpoints if key in result)  # exit 0: strict
         status = max(status, EXIT_OK if result["valid"] and result["built"] and fits else EXIT_INVALID)
         results.append(result)
@@ -235,6 +241,13 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(results, indent=2))
     return status
+
+
+def _linked(problem: Any, base: str) -> dict[str, Any]:
+    """A problem as JSON, its reference link absolute."""
+    data: dict[str, Any] = problem.to_dict()
+    data["doc"] = doc_url(problem.doc, base)
+    return data
 
 
 def _cmd_fix(args: argparse.Namespace) -> int:
@@ -289,10 +302,15 @@ def _cmd_print_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    judge = _judge(args)
-    schema = judge.schema if judge.schema is not None else load_bundled_schema()
-    if args.target or args.torch:
-        schema = schema_for_target(judge.env.target.name, args.torch, schema)
+    if args.extension_meta:
+        from .extensions import meta_schema
+
+        schema = meta_schema()
+    else:
+        judge = _judge(args)
+        schema = judge.schema if judge.schema is not None else load_bundled_schema()
+        if args.target or args.torch:
+            schema = schema_for_target(judge.env.target.name, args.torch, schema)
     text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
         sys.stdout.write(text)
@@ -378,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     print_config.add_argument("--format", choices=("yaml", "json"), default="yaml",
                               help="yaml (default): defaults marked '# default'; json: {config, defaults: [paths]}")
     print_config.set_defaults(run=_cmd_print_config)
-    inspect = commands.add_parser("inspect", parents=[shared["judge"]],
+    inspect = commands.add_parser("inspect", parents=[shared["links"], shared["judge"]],
                                   help="validate, then build without weights (meta device) and report "
                                   "parameters, the audio-to-latent chain and the conditioning inputs")
     inspect.add_argument("files", nargs="+", metavar="FILE")
@@ -388,11 +406,15 @@ def build_parser() -> argparse.ArgumentParser:
                          "when they load with strict=True)")
     inspect.add_argument("--pretransform-ckpt", metavar="FILE", help="the same for the pretransform's weights "
                          "alone (train.py's --pretransform-ckpt-path)")
+    inspect.add_argument("--verbose", "-v", action="store_true",
+                         help="show what imported libraries print and warn (deprecations, optional packages)")
     inspect.set_defaults(run=_cmd_inspect)
     schema = commands.add_parser("schema", parents=[shared["judge"]],
                                  help="print the editor schema (every reference internal): the bundled one, or with "
                                  "--target/--torch what that environment builds, with --extension the merged one")
     schema.add_argument("--output", "-o", metavar="FILE", help="write it to FILE instead of standard output")
+    schema.add_argument("--extension-meta", action="store_true",
+                        help="print the meta-schema of extension files instead (editors check extensions with it)")
     schema.set_defaults(run=_cmd_schema)
     return parser
 

@@ -23,12 +23,12 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._device import _device_constructors
 
-from .api import DISCRIMINATOR, for_upstream, problems_in_document, raise_for_problems, to_plain
+from .api import DISCRIMINATOR, for_upstream, judging, problems_in_document, raise_for_problems, to_plain
 from .errors import Problem
 from .factories import ModelFactory, resolve_factory
 from .loader import read_document
 from .placeholders import Replacement, network_placeholders
-from .validation import find_problems
+from .validation import Judging, find_problems
 
 ROLES = {"model": "backbone", "lm": "backbone", "diffusion": "backbone"}
 ROUTES = (
@@ -280,15 +280,17 @@ class BuildError(RuntimeError):
 
 
 def _training_only(problems: list[Problem]) -> bool:
-    """Every problem lies in ``training``, which building the model never reads."""
-    return all(p.parts[:1] == ("training",) for p in problems)
+    """Every error lies in ``training``, which building the model never reads (warnings never stop a build)."""
+    return all(p.parts[:1] == ("training",) for p in problems if p.is_error)
 
 
-def inspect_config(config: Any, problems: list[Problem] | None = None, *, checkpoint: str | Path | None = None,
+def inspect_config(config: Any, problems: list[Problem] | None = None, *, judge: Judging | None = None,
+                   checkpoint: str | Path | None = None,
                    pretransform_checkpoint: str | Path | None = None) -> dict[str, Any]:
     """Validate ``config``, build it without weights, and return the report. Problems confined to the
     ``training`` section do not stop the model from being inspected: they are the report's ``problems``
-    (Problem objects; the config is still invalid); any other problem raises ConfigError. Raises
+    (Problem objects; the config is still invalid), like warnings; any other error raises ConfigError. ``judge``
+    (``sat_config.judging(...)``) says what to judge against and which extensions to use. Raises
     FactoryUnavailableError when no constructor is installed, BuildError when upstream fails.
 
     With ``checkpoint`` (the whole model's weights) or ``pretransform_checkpoint`` (the pretransform's, as
@@ -296,11 +298,12 @@ def inspect_config(config: Any, problems: list[Problem] | None = None, *, checkp
     section: how the checkpoint fits the model, and the config edits that would make it fit
     (``sat_config.checkpoint_check``). Raises CheckpointError when a checkpoint cannot be read safely."""
     plain = to_plain(config)
-    problems = find_problems(plain) if problems is None else problems
+    judge = judge or judging()
+    problems = find_problems(plain, judging=judge) if problems is None else problems
     if not _training_only(problems):
         raise_for_problems(problems, plain)
     plain = for_upstream(plain)
-    factory = resolve_factory(plain[DISCRIMINATOR])
+    factory = resolve_factory(plain[DISCRIMINATOR], judge.schema)
     paths = {"checkpoint": checkpoint, "pretransform_checkpoint": pretransform_checkpoint}
     from .checkpoint_read import read_checkpoint
 
@@ -382,12 +385,13 @@ def render_text(report: dict[str, Any], source: str) -> str:
     return "\n".join(lines)
 
 
-def inspect_config_path(path: str | Path, **checkpoints: Any) -> dict[str, Any]:
+def inspect_config_path(path: str | Path, *, judge: Judging | None = None, **checkpoints: Any) -> dict[str, Any]:
     """``inspect_config`` on a JSON (or YAML) file (``checkpoints``: its keyword arguments ``checkpoint`` and
     ``pretransform_checkpoint``); problems carry line and column. Raises LoadError (an OSError) when the file
     cannot be read."""
     doc = read_document(Path(path))
-    problems = problems_in_document(doc)
+    judge = judge or judging()
+    problems = problems_in_document(doc, judge)
     if not doc.parsed or not _training_only(problems):
         raise_for_problems(problems, doc.data, doc.source)
-    return inspect_config(doc.data, problems, **checkpoints)
+    return inspect_config(doc.data, problems, judge=judge, **checkpoints)

@@ -53,10 +53,16 @@ def _owners(root: dict[str, Any]) -> dict[int, str]:
     return owners
 
 
-def doc_link(root: dict[str, Any], failing: Any) -> str:
+def doc_link(root: dict[str, Any], failing: Any) -> str | None:
     """``docs/reference.md#<anchor>`` of the section documenting ``failing``, a schema object inside ``root``
-    (a ValidationError's ``schema``); the root's section when it is not one of them."""
+    (a ValidationError's ``schema``); the root's section when it is not one of them. None for a schema an
+    extension adds: sat-config's reference has no section for it (the fork's own, written by
+    ``python -m generator --extension``, does)."""
+    from .schema_source import bundled_schema
+
     name = _owners(root).get(id(failing), str(root.get("title")))
+    if name != root.get("title") and name not in bundled_schema()["$defs"]:
+        return None
     return f"{DOCS_PAGE}#{name.lower()}"
 
 

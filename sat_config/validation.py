@@ -9,7 +9,8 @@ The Draft 2020-12 validator is extended with these keywords, each implemented on
 - ``additionalProperties: false``: one error per unknown key, each with a did-you-mean (open world: likewise);
 - ``x-unsupported``: types or keys a target cannot build; a ``when`` condition makes it depend on the
   environment (``sat_config.targets``): an error where it holds, a warning where the environment cannot tell;
-- ``x-rules``: cross-field rules (``sat_config.rules``).
+- ``x-rules``: cross-field rules (``sat_config.rules``); ``x-extension-rules``: an extension's declarative rules
+  (``sat_config.extension_rules``).
 
 Valid configs are confirmed by a compiled jsonschema-rs validator of the config's model type (fast, and compiled
 only for what the file needs); only configs with problems pay for the detailed python-jsonschema pass.
@@ -31,6 +32,8 @@ if TYPE_CHECKING:  # python-jsonschema is imported only when a config has proble
     from .targets import Environment
 
 from .errors import Kind, Problem, Severity, json_path
+from .extension_rules import KEYWORD as EXTENSION_RULES
+from .extension_rules import RsKeyword, jsonschema_keyword
 from .reference import doc_link
 from .schema_source import load_bundled_schema
 from .schemawalk import BUNDLE_URI, SchemaWalker, json_type
@@ -281,6 +284,7 @@ def _validator_class() -> Any:
         "additionalProperties": _additional_properties,
         "x-unsupported": _unsupported,
         "x-rules": _rules,
+        EXTENSION_RULES: jsonschema_keyword,  # an extension's declarative rules (data, never code)
     }
     # upstream passes integers to constructors that reject 2.0 (nn.Conv1d(2.0, ...) raises TypeError), so an
     # integer must be written as one; JSON Schema alone would count 2.0 as an integer
@@ -333,7 +337,8 @@ class _RsRules:
 
 
 _STRICT_INT = "x-strict-integer"
-_RS_KEYWORDS: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules, _STRICT_INT: _RsStrictInt}
+_RS_KEYWORDS: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules, _STRICT_INT: _RsStrictInt,
+                                EXTENSION_RULES: RsKeyword}
 _DATA = ("enum", "const", "default", "examples", "defaultSnippets", "x-targets")
 
 
