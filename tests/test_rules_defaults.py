@@ -82,3 +82,33 @@ def test_filled_examples_stay_valid_and_only_absent_keys_are_filled(path):
             node = node[part]
         else:
             raise AssertionError(f"{parts} was in the config already")
+
+
+CONDITIONAL = {
+    "type": "object",
+    "properties": {"kind": {"enum": ["a", "b"]}, "flag": {}},
+    "allOf": [
+        {"if": {"properties": {"kind": {"const": "a"}}, "required": ["kind"]},
+         "then": {"properties": {"size": {"default": 1}}}, "else": {"properties": {"size": {"default": 2}}}},
+        {"if": {"properties": {"flag": {"const": True}}, "required": ["flag"]},
+         "then": {"properties": {"extra": {"default": "on"}}}},
+    ],
+}
+
+
+@pytest.mark.parametrize(("config", "filled"), [
+    ({"kind": "a"}, {"kind": "a", "size": 1}),
+    ({"kind": "b"}, {"kind": "b", "size": 2}),
+    ({"kind": "a", "flag": True}, {"kind": "a", "flag": True, "size": 1, "extra": "on"}),
+    ({"kind": "a", "flag": 1}, {"kind": "a", "flag": 1, "size": 1}),  # 1 is not the const true
+])
+def test_if_then_else_branches_apply_by_the_values_they_read(config, filled):
+    assert fill_defaults(config, CONDITIONAL)[0] == filled
+
+
+def test_branch_choices_are_cached_per_deciding_values_not_confused_by_equal_keys():
+    walker = SchemaWalker(CONDITIONAL)
+    location = walker.location((walker.root,))
+    on, one = location.applied({"kind": "a", "flag": True}), location.applied({"kind": "a", "flag": 1})
+    assert on is location.applied({"kind": "a", "flag": True, "other": [1]})  # cached: same deciding values
+    assert on is not one and "extra" in on.defaults and "extra" not in one.defaults
