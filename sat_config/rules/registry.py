@@ -70,7 +70,7 @@ _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "bool": lambda v: isinstance(v, bool),
     "list": is_list,
     "object": lambda v: isinstance(v, Mapping),
-    "ints": lambda v: is_list(v) and all(is_int(i) for i in v),
+    "ints": lambda v: is_list(v) and all(type(i) is int for i in written(v)),
 }
 
 _MISSING = object()
@@ -129,10 +129,11 @@ class Rule:
         return inspect.cleandoc(self.check.__doc__ or "")
 
     def applies(self, obj: Obj) -> bool:
-        """Whether every value the rule reads is present with its declared type (computed once per object for
-        rules that share one ``needs`` mapping)."""
-        return once(obj, f"needs:{id(self.needs)}", lambda: all(
-            _TYPE_CHECKS[kind](get(obj, path, _MISSING)) for path, kind in self.needs.items()))
+        """Whether every value the rule reads is present with its declared type."""
+        for path, kind in self.needs.items():
+            if not _TYPE_CHECKS[kind](get(obj, path, _MISSING)):
+                return False
+        return True
 
     def failures(self, obj: Obj) -> list[tuple[Path, str, str | None]]:
         """(path relative to ``obj``, message, suggestion) for each failure; exceptions propagate (a bug in the
