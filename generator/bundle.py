@@ -143,23 +143,19 @@ _CLAUSES = {"target", "torch", "missing"}
 
 def _check_conditions(bundle: dict[str, Any]) -> None:
     """Every ``x-unsupported.when`` alternative uses known clauses and names declared targets."""
+    from sat_config.schemawalk import subschemas
+
     targets = bundle["x-targets"]["targets"]
-    stack: list[Any] = [bundle]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            spec = node.get("x-unsupported")
-            for alternative in spec.get("when", []) if isinstance(spec, dict) else []:
-                unknown = set(alternative) - _CLAUSES
-                if unknown or not alternative:
-                    raise BundleError(f"x-unsupported of {spec.get('what')!r}: a 'when' alternative takes "
-                                      f"{sorted(_CLAUSES)} (got {sorted(alternative)})")
-                if "target" in alternative and alternative["target"] not in targets:
-                    raise BundleError(f"x-unsupported of {spec.get('what')!r}: unknown target "
-                                      f"{alternative['target']!r} (targets.json has {sorted(targets)})")
-            stack.extend(v for k, v in node.items() if k not in ("x-targets", "default", "examples", "const", "enum"))
+    for _, node in subschemas(bundle):
+        spec = node.get("x-unsupported")
+        for alternative in spec.get("when", []) if isinstance(spec, dict) else []:
+            unknown = set(alternative) - _CLAUSES
+            if unknown or not alternative:
+                raise BundleError(f"x-unsupported of {spec.get('what')!r}: a 'when' alternative takes "
+                                  f"{sorted(_CLAUSES)} (got {sorted(alternative)})")
+            if "target" in alternative and alternative["target"] not in targets:
+                raise BundleError(f"x-unsupported of {spec.get('what')!r}: unknown target "
+                                  f"{alternative['target']!r} (targets.json has {sorted(targets)})")
 
 
 def bundle_schemas(schema_dir: Path) -> dict[str, Any]:

@@ -21,35 +21,15 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from sat_config import schemawalk
 from sat_config.targets import unsupported_message
 
 from .bundle import BundleError
 
-# Where JSON Schema keywords hold subschemas (everything else is data or an annotation).
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_SCHEMA_LISTS = ("oneOf", "anyOf", "allOf", "prefixItems")
-_SCHEMA_SINGLE = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
-                  "unevaluatedProperties", "unevaluatedItems")
 
-
-def schema_nodes(node: Any, where: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield (JSON pointer, schema object) for ``node`` and every subschema in it."""
-    if not isinstance(node, dict):
-        return
-    yield where, node
-    for key, value in node.items():
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            for name, sub in value.items():
-                yield from schema_nodes(sub, f"{where}/{key}/{_escape(name)}")
-        elif key in _SCHEMA_LISTS and isinstance(value, list):
-            for index, sub in enumerate(value):
-                yield from schema_nodes(sub, f"{where}/{key}/{index}")
-        elif key in _SCHEMA_SINGLE:
-            yield from schema_nodes(value, f"{where}/{key}")
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
+def schema_nodes(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(JSON pointer, schema object) for ``node`` and every subschema in it (``sat_config.schemawalk``'s walk)."""
+    return ((schemawalk.pointer(parts), sub) for parts, sub in schemawalk.subschemas(node))
 
 
 def resolve(bundle: dict[str, Any], node: Any) -> Any:
@@ -96,7 +76,7 @@ def _tag_descriptions(bundle: dict[str, Any], node: dict[str, Any]) -> None:
 
 
 def target_titles(bundle: dict[str, Any]) -> dict[str, str]:
-    return {name: target["title"] for name, target in bundle["x-targets"]["targets"].items()}
+    return {name: target["title"] for name, target in bundle.get("x-targets", {}).get("targets", {}).items()}
 
 
 def _deprecation(node: dict[str, Any], titles: dict[str, str]) -> None:

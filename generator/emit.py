@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
 from datamodel_code_generator.format import Formatter
+
+from sat_config.schemawalk import pointer, subschemas
 
 from .bundle import BundleError, bundle_schemas
 from .docs import reference_context
@@ -60,31 +61,20 @@ def pydantic_models(bundle: dict[str, Any]) -> str:
     return code
 
 
-def _walk(node: Any, where: str) -> Iterator[tuple[str, Any]]:
-    """Yield (json pointer, schema object) for every object in the schema."""
-    if isinstance(node, dict):
-        yield where, node
-        for key, value in node.items():
-            if key not in ("default", "examples", "const", "enum", "defaultSnippets", "x-rules"):
-                yield from _walk(value, f"{where}/{key}")
-    elif isinstance(node, list):
-        for index, item in enumerate(node):
-            yield from _walk(item, f"{where}/{index}")
-
-
 def check_rules(bundle: dict[str, Any]) -> None:
     """Every ``x-rules`` entry names a rule registered in ``sat_config.rules``, and every registered rule is named
     by some schema object (a rule no schema applies checks nothing)."""
     from sat_config.rules import RULES
 
     named: set[str] = set()
-    for pointer, node in _walk(bundle, "#"):
+    for parts, node in subschemas(bundle):
         entries = node.get("x-rules", [])
         if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
-            raise BundleError(f"{pointer}: x-rules must be a list of rule ids (strings)")
+            raise BundleError(f"{pointer(parts)}: x-rules must be a list of rule ids (strings)")
         unknown = [e for e in entries if e not in RULES]
         if unknown:
-            raise BundleError(f"{pointer}: x-rules names {unknown}, which no function in sat_config/rules registers")
+            raise BundleError(f"{pointer(parts)}: x-rules names {unknown}, which no function in sat_config/rules "
+                              "registers")
         named.update(entries)
     unused = sorted(set(RULES) - named)
     if unused:

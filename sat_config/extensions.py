@@ -26,15 +26,12 @@ from .api import EXTENSION_GROUP as ENTRY_POINT_GROUP
 from .errors import ExtensionError, json_path
 from .extension_rules import KEYWORD as RULES_KEYWORD
 from .installed import entry_points
+from .schemawalk import subschemas
 
 META_SCHEMA = "extension.schema.json"
 
 _REF = re.compile(r"^#(/\$defs/([A-Za-z][A-Za-z0-9_]*))?$")
 _FORBIDDEN = ("$id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef")
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_SCHEMA_LISTS = ("oneOf", "anyOf", "allOf", "prefixItems")
-_SCHEMA_SINGLE = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
-                  "unevaluatedProperties", "unevaluatedItems")
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,7 +112,7 @@ def _check_schema(schema: Any, parts: tuple[Any, ...], source: str) -> None:
     except jsonschema_rs.ValidationError as exc:
         raise ExtensionError(source, json_path((*parts, *exc.instance_path)),
                              f"not a valid JSON Schema (draft 2020-12): {exc.message}") from None
-    for where, node in _nodes(schema, parts):
+    for where, node in subschemas(schema, parts):
         for keyword in _FORBIDDEN:
             if keyword in node:
                 raise ExtensionError(source, json_path((*where, keyword)), f"{keyword} is not used in sat-config "
@@ -124,22 +121,6 @@ def _check_schema(schema: Any, parts: tuple[Any, ...], source: str) -> None:
         if ref is not None and not (isinstance(ref, str) and _REF.match(ref)):
             raise ExtensionError(source, json_path((*where, "$ref")), f"$ref {ref!r} must be '#/$defs/<name>' (a "
                                  "schema of this extension or of the built-in schema) or '#' (a whole config)")
-
-
-def _nodes(node: Any, where: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
-    """(path parts, schema object) for ``node`` and every subschema in it."""
-    if not isinstance(node, dict):
-        return
-    yield where, node
-    for key, value in node.items():
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            for name, sub in value.items():
-                yield from _nodes(sub, (*where, key, name))
-        elif key in _SCHEMA_LISTS and isinstance(value, list):
-            for index, sub in enumerate(value):
-                yield from _nodes(sub, (*where, key, index))
-        elif key in _SCHEMA_SINGLE:
-            yield from _nodes(value, (*where, key))
 
 
 def discover(paths: Iterable[str | Path] = (), env: Mapping[str, str] = os.environ) -> list[Extension]:
@@ -317,7 +298,7 @@ class _Merger:
             for index, rule in enumerate(rules):
                 self.add_rule(location, rule, ("rules", location, index))
         for parts, schema in fragments(data):
-            for where, node in _nodes(schema, parts):
+            for where, node in subschemas(schema, parts):
                 ref = node.get("$ref")
                 match = _REF.match(ref) if isinstance(ref, str) else None
                 if match and match.group(2) and match.group(2) not in self.defs:
@@ -481,7 +462,7 @@ class _Merger:
             hint = closest(rule_id, where)
             raise self.fail(parts, f"no built-in rule has the id {rule_id!r}" + (f" (did you mean {hint!r}?)"
                                                                                    if hint else ""))
-        for _, node in _nodes(self._own(where[rule_id]), ()):
+        for _, node in subschemas(self._own(where[rule_id]), ()):
             rules = node.get("x-rules")
             if isinstance(rules, list) and any(_rule_id(r) == rule_id for r in rules):
                 node["x-rules"] = [r for r in rules if _rule_id(r) != rule_id]
@@ -504,7 +485,7 @@ def _builtin_rules(defs: Mapping[str, Any]) -> dict[str, str]:
     cached = _RULES.get(id(defs))
     if cached is not None and cached[0] is defs:
         return cached[1]
-    where = {_rule_id(rule): name for name, definition in defs.items() for _, node in _nodes(definition, ())
+    where = {_rule_id(rule): name for name, definition in defs.items() for _, node in subschemas(definition, ())
              for rule in node.get("x-rules", [])}
     _RULES[id(defs)] = (defs, where)
     return where
@@ -515,7 +496,7 @@ def annotate(schema: Any, tag: str | None = None) -> Any:
     one): ``markdownDescription`` from ``description``, the tag's description on a type's ``const``, and
     ``enumDescriptions`` from ``x-enumDescriptions``; ``tag`` names a type's discriminator property.
     Returns ``schema`` (annotated in place)."""
-    for _, node in _nodes(schema, ()):
+    for _, node in subschemas(schema, ()):
         if isinstance(node.get("description"), str):
             node.setdefault("markdownDescription", node["description"])
         described = node.get("x-enumDescriptions")

@@ -18,26 +18,7 @@ DOC_BASE_ENV = "SAT_CONFIG_DOC_BASE"
 # The reference section that explains each problem kind as a whole (SARIF rules link here).
 KIND_SECTIONS = {"unsupported": "unsupported-types", "cross_field": "cross-field-rules", "parse": ""}
 
-_SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas")
-_SCHEMA_LISTS = ("oneOf", "anyOf", "allOf", "prefixItems")
-_SCHEMA_SINGLE = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
-                  "unevaluatedProperties", "unevaluatedItems")
 _OWNERS: dict[int, tuple[dict[str, Any], dict[int, str]]] = {}
-
-
-def _claim(node: Any, name: str, owners: dict[int, str]) -> None:
-    if not isinstance(node, dict) or id(node) in owners:
-        return
-    owners[id(node)] = name
-    for key, value in node.items():
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            for sub in value.values():
-                _claim(sub, name, owners)
-        elif key in _SCHEMA_LISTS and isinstance(value, list):
-            for sub in value:
-                _claim(sub, name, owners)
-        elif key in _SCHEMA_SINGLE:
-            _claim(value, name, owners)
 
 
 def _owners(root: dict[str, Any]) -> dict[int, str]:
@@ -45,10 +26,12 @@ def _owners(root: dict[str, Any]) -> dict[int, str]:
     cached = _OWNERS.get(id(root))
     if cached is not None and cached[0] is root:
         return cached[1]
+    from .schemawalk import subschemas
+
     owners: dict[int, str] = {}
-    for name, definition in root.get("$defs", {}).items():
-        _claim(definition, name, owners)
-    _claim(root, str(root.get("title")), owners)
+    for name, definition in [*root.get("$defs", {}).items(), (str(root.get("title")), root)]:
+        for _, node in subschemas(definition):
+            owners.setdefault(id(node), name)
     _OWNERS[id(root)] = (root, owners)
     return owners
 

@@ -289,6 +289,35 @@ def _matches(condition: Any, value: Any) -> bool | None:
     return None if None in verdicts else all(verdicts)
 
 
+# Where JSON Schema keywords hold subschemas (everything else is data or an annotation).
+SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+SCHEMA_LISTS = ("oneOf", "anyOf", "allOf", "prefixItems")
+SCHEMA_SINGLE = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
+                 "unevaluatedProperties", "unevaluatedItems")
+
+
+def subschemas(node: Any, parts: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """(path parts, schema object) for ``node`` and every schema object in it, parents first: the one walk over a
+    schema's structure (no config involved) that the generator, the docs, the extensions and the targets share."""
+    if not isinstance(node, dict):
+        return
+    yield parts, node
+    for key, value in node.items():
+        if key in SCHEMA_MAPS and isinstance(value, dict):
+            for name, sub in value.items():
+                yield from subschemas(sub, (*parts, key, name))
+        elif key in SCHEMA_LISTS and isinstance(value, list):
+            for index, sub in enumerate(value):
+                yield from subschemas(sub, (*parts, key, index))
+        elif key in SCHEMA_SINGLE:
+            yield from subschemas(value, (*parts, key))
+
+
+def pointer(parts: tuple[Any, ...]) -> str:
+    """The JSON pointer (``#/properties/a~1b``) of path parts."""
+    return "#" + "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

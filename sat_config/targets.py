@@ -222,19 +222,13 @@ def schema_for_target(name: str, torch: str | None = None, schema: dict[str, Any
 
     schema = load_bundled_schema() if schema is None else copy.deepcopy(schema)
     env = Environment(target_named(name), "chosen", torch, "chosen" if torch else "unknown")
+    from .schemawalk import subschemas
+
     titles = {n: t.title for n, t in targets().items()}
-    stack: list[Any] = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack += node
-            continue
-        if not isinstance(node, dict):
-            continue
+    for _, node in list(subschemas(schema)):
         spec = node.get("x-unsupported")
         if isinstance(spec, dict) and verdict(spec.get("when"), env) is False:
             _unmark(node, unsupported_message(spec, titles=titles))
-        stack += [v for k, v in node.items() if k not in ("x-targets", "default", "examples", "const", "enum")]
     return schema
 
 

@@ -12,7 +12,7 @@ from generator.editor import schema_nodes
 from generator.emit import render_docs
 from sat_config import problems_in
 from sat_config.cli import main
-from sat_config.reference import DOCS_PAGE
+from sat_config.reference import DOCS_PAGE, doc_base, doc_url
 
 DOC = REPO / DOCS_PAGE
 TEXT = DOC.read_text(encoding="utf-8")
@@ -74,7 +74,7 @@ def test_every_problem_links_to_an_existing_section(path):
     for problem in problems:
         page, _, anchor = (problem.doc or "").partition("#")
         assert page == DOCS_PAGE and anchor in ANCHORS, problem
-        assert problem.render().endswith(f" see {problem.doc}")
+        assert problem.render().endswith(f" see {doc_url(problem.doc, doc_base())}")
 
 
 @pytest.mark.parametrize(("edit", "anchor"), [
@@ -98,7 +98,7 @@ def test_cli_lines_end_with_the_link(tmp_path, capsys):
     bad.write_text(EXAMPLES[0].read_text().replace('"sample_rate": 44100', '"sample_rate": -1'))
     assert main(["validate", str(bad)]) == 1
     line = capsys.readouterr().out.splitlines()[0]
-    assert line.endswith(f"[range] see {DOCS_PAGE}#samplerate"), line
+    assert line.endswith(f"[range] see {doc_base()}#samplerate"), line
 
 
 def test_check_gen_covers_the_docs(tmp_path, monkeypatch, capsys):

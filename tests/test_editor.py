@@ -88,7 +88,7 @@ def test_enrichment_of_enums_tags_and_unsupported_types():
     assert a["type"]["markdownDescription"] == "Which.\n\n`a`: Builds an A."
     assert a["mode"]["enumDescriptions"] == a["mode"]["markdownEnumDescriptions"] == ["the x mode", "two"]
     assert b["properties"]["type"]["deprecationMessage"] == (
-        "type 'b' cannot be built with the installed stable-audio-tools: broken upstream")
+        "type 'b' cannot be built by stable-audio-tools: broken upstream")
     assert out["$defs"]["A"]["markdownDescription"] == "Builds an A."
     assert "markdownDescription" not in schema["$defs"]["A"]  # the input is left alone
 
