@@ -77,6 +77,15 @@ class Problem:
         return f"{where}{level}{self.path}: {self.message}{hint} [{self.kind}]{doc}"
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def _lines(problems: Sequence[Problem], source: str | None) -> str:
+    """One indented line per problem, as the CLI prints them."""
+    return "\n".join("  " + p.render(source) for p in problems)
+
+
 class ConfigError(ValueError):
     """A config is invalid. ``errors`` lists every problem found, each with a JSON path."""
 
@@ -86,9 +95,8 @@ class ConfigError(ValueError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        count = len(self.errors)
-        head = f"{count} problem{'s' if count != 1 else ''} in {'the config' if self.source is None else self.source}"
-        return head + ":\n" + "\n".join("  " + p.render(self.source) for p in self.errors)
+        where = "the config" if self.source is None else self.source
+        return f"{_plural(len(self.errors), 'problem')} in {where}:\n{_lines(self.errors, self.source)}"
 
 
 class MissingModelTypeError(ConfigError, AssertionError):
@@ -127,10 +135,8 @@ class ConfigWarning(UserWarning):
 
     def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
         self.warnings = list(problems)
-        count = len(self.warnings)
-        lines = "\n".join("  " + p.render(source) for p in self.warnings)
-        super().__init__(f"{count} warning{'s' if count != 1 else ''} in "
-                         f"{'the config' if source is None else source}:\n{lines}")
+        where = "the config" if source is None else source
+        super().__init__(f"{_plural(len(self.warnings), 'warning')} in {where}:\n{_lines(self.warnings, source)}")
 
 
 class TrainingProblemsWarning(UserWarning):
@@ -138,7 +144,6 @@ class TrainingProblemsWarning(UserWarning):
 
     def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
         self.errors = list(problems)
-        count = len(self.errors)
-        lines = "\n".join("  " + p.render(source) for p in self.errors)
-        super().__init__(f"built the model, but its training section has {count} problem{'s' if count != 1 else ''} "
-                         f"(stable-audio-tools' model builders never read it; training would fail):\n{lines}")
+        super().__init__(f"built the model, but its training section has {_plural(len(self.errors), 'problem')} "
+                         "(stable-audio-tools' model builders never read it; training would fail):\n"
+                         + _lines(self.errors, source))

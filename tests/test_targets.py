@@ -149,30 +149,28 @@ WHEEL_SOURCE = "class InverseLR:\n    def __init__(self, optimizer, last_epoch=-
                "        super().__init__(optimizer, last_epoch, verbose)\n"
 
 
+def _detect_with(monkeypatch, site: Path):
+    """What detection finds with ``site`` first on sys.path."""
+    monkeypatch.syspath_prepend(str(site))
+    targets.detected.cache_clear()
+    try:
+        return targets.detected()
+    finally:
+        targets.detected.cache_clear()
+
+
 @pytest.mark.parametrize("source, editable, expected", [
     (MAIN_SOURCE, True, "sat-main"),
     (WHEEL_SOURCE, False, "sat-0.0.19"),
     (WHEEL_SOURCE, True, "sat-0.0.19"),
 ])
 def test_detection_tells_the_wheel_from_a_main_checkout(tmp_path, monkeypatch, source, editable, expected):
-    site = _fake_install(tmp_path, source, tmp_path / "clone" if editable else None)
-    monkeypatch.syspath_prepend(str(site))
-    targets.detected.cache_clear()
-    try:
-        env = targets.detected()
-    finally:
-        targets.detected.cache_clear()
+    env = _detect_with(monkeypatch, _fake_install(tmp_path, source, tmp_path / "clone" if editable else None))
     assert (env.target.name, env.target_how, env.note) == (expected, "detected", None)
 
 
 def test_detection_falls_back_to_the_default_and_says_why(tmp_path, monkeypatch):
-    site = _fake_install(tmp_path, "something else entirely\n")
-    monkeypatch.syspath_prepend(str(site))
-    targets.detected.cache_clear()
-    try:
-        env = targets.detected()
-    finally:
-        targets.detected.cache_clear()
+    env = _detect_with(monkeypatch, _fake_install(tmp_path, "something else entirely\n"))
     assert (env.target.name, env.target_how) == ("sat-0.0.19", "assumed")
     assert "matches no target" in env.note
 
