@@ -10,6 +10,7 @@ import jinja2
 from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
 from datamodel_code_generator.format import Formatter
 
+from sat_config.schema_source import validation_schema
 from sat_config.schemawalk import pointer, subschemas
 
 from .bundle import BundleError, bundle_schemas
@@ -112,6 +113,7 @@ def render_files(schema_dir: Path) -> dict[str, str]:
     return {
         "__init__.py": _env.get_template("__init__.py.jinja2").render(),
         "schema.json": json.dumps(enrich(bundle), indent=2, ensure_ascii=False) + "\n",
+        "validation.json": json.dumps(validation_schema(bundle), separators=(",", ":"), ensure_ascii=False) + "\n",
         "models.py": pydantic_models(bundle),
         "dispatch.py": _env.get_template("dispatch.py.jinja2").render(model_types=model_types(bundle)),
     }

@@ -41,10 +41,10 @@ def doc_link(root: dict[str, Any], failing: Any) -> str | None:
     (a ValidationError's ``schema``); the root's section when it is not one of them. None for a schema an
     extension adds: sat-config's reference has no section for it (the fork's own, written by
     ``python -m generator --extension``, does)."""
-    from .schema_source import bundled_schema
+    from .schema_source import shared_validation_schema
 
     name = _owners(root).get(id(failing), str(root.get("title")))
-    if name != root.get("title") and name not in bundled_schema()["$defs"]:
+    if name != root.get("title") and name not in shared_validation_schema()["$defs"]:
         return None
     return f"{DOCS_PAGE}#{name.lower()}"
 

@@ -1,5 +1,7 @@
-"""The bundled schema that ``make gen`` writes (``generated/schema.json``), read without importlib.resources
-(whose import alone costs more than parsing the schema)."""
+"""The schemas ``make gen`` writes: ``generated/schema.json`` (the editor schema: annotations for hovers,
+completions and snippets) and ``generated/validation.json`` (what the validators compile: the same schema without
+editor annotations, integers marked strict). Read without importlib.resources (whose import alone costs more than
+parsing a schema)."""
 
 from __future__ import annotations
 
@@ -9,17 +11,64 @@ from pathlib import Path
 from typing import Any
 
 from .generated import __file__ as _generated_init
+from .schemawalk import SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_SINGLE
 
-SCHEMA_FILE = Path(_generated_init).resolve().parent / "schema.json"
+GENERATED = Path(_generated_init).resolve().parent
+SCHEMA_FILE = GENERATED / "schema.json"
+VALIDATION_FILE = GENERATED / "validation.json"
+
+# Keywords only editors read (generator/editor.py derives most of them); validation never looks at them.
+EDITOR_ANNOTATIONS = frozenset({"description", "markdownDescription", "defaultSnippets", "examples", "$comment",
+                                "x-enumDescriptions", "enumDescriptions", "markdownEnumDescriptions",
+                                "deprecationMessage"})
+# Beside every "type" that allows integers and not numbers in general: jsonschema-rs counts 2.0 as an integer, as
+# JSON Schema does, and upstream's constructors do not (nn.Conv1d(2.0, ...) raises TypeError).
+STRICT_INT = "x-strict-integer"
 
 
 def load_bundled_schema() -> dict[str, Any]:
-    """A fresh copy of the bundled schema (the caller may change it)."""
+    """A fresh copy of the editor schema (the caller may change it)."""
     schema: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     return schema
 
 
 @cache
 def bundled_schema() -> dict[str, Any]:
-    """The bundled schema, parsed once per process: shared, never to be changed."""
+    """The editor schema, parsed once per process: shared, never to be changed."""
     return load_bundled_schema()
+
+
+def load_validation_schema() -> dict[str, Any]:
+    """A fresh copy of the validation schema (``validation_schema`` of the bundle, written by ``make gen``)."""
+    schema: dict[str, Any] = json.loads(VALIDATION_FILE.read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
+def shared_validation_schema() -> dict[str, Any]:
+    """The validation schema, parsed once per process: shared, never to be changed."""
+    return load_validation_schema()
+
+
+def validation_schema(schema: Any) -> Any:
+    """A copy of ``schema`` for the validators: editor annotations dropped from every schema object, and
+    ``x-strict-integer`` beside every ``"type"`` that allows integers (and not numbers in general)."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in EDITOR_ANNOTATIONS:
+            continue
+        if key in SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: validation_schema(sub) for name, sub in value.items()}
+        elif key in SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [validation_schema(sub) for sub in value]
+        elif key in SCHEMA_SINGLE:
+            out[key] = validation_schema(value)
+        else:
+            out[key] = value  # a value (const, default, enum, x-...), not a schema: kept as written
+    types = schema.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "integer" in types and "number" not in types:
+        out[STRICT_INT] = True
+    return out

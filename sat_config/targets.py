@@ -63,9 +63,9 @@ class Environment:
 
 
 def _targets_data() -> dict[str, Any]:
-    from .schema_source import bundled_schema
+    from .schema_source import shared_validation_schema
 
-    data: dict[str, Any] = bundled_schema()["x-targets"]
+    data: dict[str, Any] = shared_validation_schema()["x-targets"]
     return data
 
 

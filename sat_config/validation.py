@@ -35,7 +35,7 @@ from .errors import Kind, Problem, Severity, json_path
 from .extension_rules import KEYWORD as EXTENSION_RULES
 from .extension_rules import RsKeyword, jsonschema_keyword
 from .reference import doc_link
-from .schema_source import load_bundled_schema
+from .schema_source import STRICT_INT, load_bundled_schema, shared_validation_schema, validation_schema
 from .schemawalk import BUNDLE_URI, SchemaWalker, json_type
 from .suggest import closest, is_typo
 
@@ -336,36 +336,17 @@ class _RsRules:
             raise ValueError("cross-field rule failed")
 
 
-_STRICT_INT = "x-strict-integer"
-_RS_KEYWORDS: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules, _STRICT_INT: _RsStrictInt,
+_RS_KEYWORDS: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules, STRICT_INT: _RsStrictInt,
                                 EXTENSION_RULES: RsKeyword}
-_DATA = ("enum", "const", "default", "examples", "defaultSnippets", "x-targets")
-
-
-def _mark_integers(node: Any, in_place: bool) -> Any:
-    """The schema with the strict-integer keyword beside every ``"type"`` that allows integers (and not numbers
-    in general): changed in place, or a marked copy."""
-    if isinstance(node, list):
-        items = [_mark_integers(item, in_place) for item in node]
-        return node if in_place else items
-    if not isinstance(node, dict):
-        return node
-    out = node if in_place else {}
-    for key, value in node.items():
-        out[key] = value if key in _DATA else _mark_integers(value, in_place)
-    types = node.get("type")
-    types = types if isinstance(types, list) else [types]
-    if "integer" in types and "number" not in types:
-        out[_STRICT_INT] = True
-    return out
 
 
 class Engine:
     """The two validators over one schema document: python-jsonschema (problems) and jsonschema-rs (a fast
     yes for valid configs, compiled per model type on first use)."""
 
-    def __init__(self, schema: dict[str, Any], private: bool = False) -> None:
-        self.schema: dict[str, Any] = _mark_integers(schema, in_place=private)
+    def __init__(self, schema: dict[str, Any], prepared: bool = False) -> None:
+        """``schema``: an editor schema (made ready here), or with ``prepared`` a validation schema."""
+        self.schema: dict[str, Any] = schema if prepared else validation_schema(schema)
         self._branches: dict[str, Any] = {}
 
     def lookup(self, ref: str) -> Any:
@@ -445,7 +426,7 @@ def engine(schema: dict[str, Any] | None = None) -> Engine:
 
 @cache
 def _bundled_engine() -> Engine:
-    return Engine(load_bundled_schema(), private=True)
+    return Engine(shared_validation_schema(), prepared=True)
 
 
 def validator() -> Any:
