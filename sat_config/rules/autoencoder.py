@@ -74,7 +74,8 @@ def decoder_input(model: Obj) -> Outcome:
              "channels)")]
 
 
-@rule("autoencoder.latent_dim", at=("latent_dim",), needs={"latent_dim": "int"})
+@rule("autoencoder.latent_dim", at=("latent_dim",), needs={"latent_dim": "int"}, severity="warning",
+      fails_when="a model uses this autoencoder as its pretransform, or audio is encoded in chunks")
 def latent_dim(model: Obj) -> Outcome:
     """latent_dim states the width of the latents; upstream trusts it to size models that use this autoencoder."""
     width = latent_channels(model)
@@ -85,7 +86,9 @@ def latent_dim(model: Obj) -> Outcome:
             "wrongly (encoded_channels) and chunked encoding fails with a shape error")
 
 
-@rule("autoencoder.downsampling_ratio", at=("downsampling_ratio",), needs={"downsampling_ratio": "int"})
+@rule("autoencoder.downsampling_ratio", at=("downsampling_ratio",), needs={"downsampling_ratio": "int"},
+      severity="warning", fails_when="audio is encoded or decoded in chunks, or a model that uses this autoencoder "
+      "as its pretransform computes latent lengths")
 def downsampling_ratio(model: Obj) -> Outcome:
     """downsampling_ratio states the encoder's (and pretransform's) total stride; upstream never checks it."""
     ratio = model_downsampling(model)
