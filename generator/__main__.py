@@ -1,8 +1,9 @@
 """Regenerate generated/ from schemas/: ``python -m generator [--output DIR] [--check]``.
 
-Steps: bundle the schema files into one document; emit pydantic v2 classes from it with
-datamodel-code-generator; render the dispatch table and the compiled cross-field rules with jinja2 templates;
-render the reference documentation (docs/reference.md) from the same bundle.
+Steps: bundle the schema files (and targets.json) into one document; emit pydantic v2 classes from it with
+datamodel-code-generator; write the editor schema (schema.json, with annotations), the validation schema
+(validation.json) and the dispatch table (a jinja2 template); check that every x-rules id names a rule of
+sat_config/rules; render the reference documentation (docs/reference.md) from the same bundle.
 Output is deterministic (no timestamps, stable ordering), so ``--check`` can diff it byte for byte.
 
 For a fork: ``python -m generator --extension FILE [--extension FILE ...] --out DIR`` merges the extensions
