@@ -2310,7 +2310,7 @@ class DiffusionCondInpaintDemoConfig(ConfigModel):
 
 class DiffusionCondInpaintTrainingConfig(ConfigModel):
     """
-    The `training` section of a `diffusion_cond_inpaint` config: the diffusion_cond wrappers with `inpainting` (which the inpainting demos need), and DiffusionCondInpaintDemoCallback (training/factory.py:64-130, 219-230).
+    The `training` section of a `diffusion_cond_inpaint` config: the diffusion_cond wrappers with `inpainting` (which the training steps and the inpainting demos need), and DiffusionCondInpaintDemoCallback (training/factory.py:64-130, 219-230).
     """
 
     model_config = ConfigDict(
@@ -2362,7 +2362,7 @@ class DiffusionCondInpaintTrainingConfig(ConfigModel):
     """
     inpainting: InpaintingConfig
     """
-    Inpainting masks: every step masks random spans of each example and passes the mask and the masked input to the model as the conditioning ids `inpaint_mask` and `inpaint_masked_input`. The inpainting demos read it too.
+    Inpainting masks: every step masks random spans of each example and passes the mask and the masked input to the model as the conditioning ids `inpaint_mask` and `inpaint_masked_input` (training/diffusion.py:425-434). Required: without it, a model whose conditioning ids name `inpaint_mask` or `inpaint_masked_input` fails at the first training step (KeyError: 'inpaint_mask'), and any other at the first inpainting demo (training/diffusion.py:856, the wrapper has no inpaint_mask_kwargs).
     """
     arc: ArcConfig | MISSING = MISSING
     """
