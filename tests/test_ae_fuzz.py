@@ -84,14 +84,17 @@ def assert_builds(config: dict[str, Any], upstream_factory: Any) -> Any:
     return model
 
 
-def output_channels(module: Any, channels: int, length: int) -> int:
-    """Channels ``module`` outputs for (1, channels, length) input, on the device it was built on (meta: shapes
-    only). Checks the width helpers the cross-field rules use against the real layers."""
+def output_channels(module: Any, channels: int, ratio: int = 1) -> int:
+    """Channels ``module`` outputs, on the device it was built on (meta: shapes only), for an input of ``ratio``
+    samples per frame and enough frames for its widest convolution (circular padding cannot wrap a shorter input
+    more than once). Checks the width helpers the cross-field rules use against the real layers."""
     import torch
 
+    spans = [(m.kernel_size[0] - 1) * m.dilation[0] + 1 for m in module.modules() if isinstance(m, torch.nn.Conv1d)]
+    frames = max([4, *spans]) + 1
     device = next(iter(module.state_dict().values())).device
     with torch.no_grad():
-        return int(module(torch.zeros(1, channels, length, device=device)).shape[1])
+        return int(module(torch.zeros(1, channels, frames * ratio, device=device)).shape[1])
 
 
 def seen(value: dict[str, Any], schema: str) -> Any:
@@ -166,10 +169,10 @@ def test_generated_configs_that_validate_build_upstream(name, wrap, upstream_fac
         model = assert_builds(config, upstream_factory)
         if wrap is with_encoder:
             encoder = seen(part, "EncoderConfig")
-            length = 4 * encoder_downsampling(encoder)
-            assert output_channels(model.encoder, encoder_in_channels(encoder), length) == encoder_out_channels(encoder)
+            width = output_channels(model.encoder, encoder_in_channels(encoder), encoder_downsampling(encoder))
+            assert width == encoder_out_channels(encoder)
         elif wrap is with_decoder:
             decoder = seen(part, "DecoderConfig")
-            assert output_channels(model.decoder, decoder_in_channels(decoder), 4) == decoder_out_channels(decoder)
+            assert output_channels(model.decoder, decoder_in_channels(decoder)) == decoder_out_channels(decoder)
 
     check()
