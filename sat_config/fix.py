@@ -1,7 +1,8 @@
 """``sat-config fix``: apply the edits the diagnostics are sure of, and nothing else.
 
-A sure edit is a misspelt key or tag (a problem of kind ``unknown_key`` or ``unknown_tag`` with a suggestion)
-renamed to its suggestion. Each is made in the source text at the key's (or tag's) position, so everything else
+A sure edit is a misspelt key or tag (a problem of kind ``unknown_key`` or ``unknown_tag`` with a suggestion, or a
+cross-field problem blaming a key that names an id with its suggestion: a misspelt conditioner id in a
+``demo_cond`` entry) renamed to its suggestion. Each is made in the source text at the key's (or tag's) position, so everything else
 -- comments, key order, indentation, quoting, number formatting, line endings -- stays byte for byte as it was
 (a YAML round-trip through ruamel.yaml re-indents and re-spaces; a positional edit does not). An edit is kept only
 when the edited text parses to exactly the data expected. Renaming can reveal more sure edits (a repaired tag
@@ -87,6 +88,14 @@ def _get(data: Any, parts: tuple[Any, ...]) -> Any:
     return data
 
 
+def _sure(problem: Problem, data: Any) -> bool:
+    """Whether the problem names one rename: a misspelt key or tag, or a rule's misspelt id written as a key."""
+    if problem.kind in SURE_KINDS:
+        return True
+    parent = _get(data, problem.parts[:-1])
+    return problem.kind == "cross_field" and isinstance(parent, dict) and problem.parts[-1] in parent
+
+
 def _sure_renames(doc: Document, problems: list[Problem]) -> list[tuple[Rename, Span]]:
     """The renames the problems are sure of, with where each sits in the text."""
     try:
@@ -95,12 +104,12 @@ def _sure_renames(doc: Document, problems: list[Problem]) -> list[tuple[Rename, 
         return []
     found: dict[int, tuple[Rename, Span]] = {}  # by position: a YAML anchor's key is one edit for all its aliases
     for problem in problems:
-        if problem.kind not in SURE_KINDS or not problem.suggestion or not problem.parts:
+        if not problem.suggestion or not problem.parts or not _sure(problem, doc.data):
             continue
         span = located.get(problem.parts)
         if span is None:
             continue
-        is_key = problem.kind == "unknown_key"
+        is_key = problem.kind != "unknown_tag"
         old = problem.parts[-1] if is_key else _get(doc.data, problem.parts)
         parent = _get(doc.data, problem.parts[:-1])
         if not isinstance(old, str) or old == problem.suggestion or (is_key and problem.suggestion in parent):

@@ -83,8 +83,6 @@ def test_every_typo_of_upstreams_examples_is_repaired_exactly(name, fmt, where, 
     if ".".join(map(str, where)) in NO_SUGGESTION:  # validation is not sure of the key: fix guesses nothing
         assert fixed.text == broken and fixed.renames == []
         return
-    if fixed.text != source and where[:3] == ("training", "demo", "demo_cond"):
-        pytest.xfail("demo_cond entries are free-form to validation (tests/fidelity.py KNOWN): no did-you-mean")
     assert fixed.text == source  # byte for byte: the data equals the original, only the misspelt line changed
     assert [(r.old, r.new) for r in fixed.renames] == [(new, original)]
     again = fix_text(fixed.text, name, fmt == "yaml")
