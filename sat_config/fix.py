@@ -2,8 +2,9 @@
 
 A sure edit is a misspelt key or tag (a problem of kind ``unknown_key`` or ``unknown_tag`` with a suggestion, or a
 cross-field problem blaming a key that names an id with its suggestion: a misspelt conditioner id in a
-``demo_cond`` entry) renamed to its suggestion. Each is made in the source text at the key's (or tag's) position, so everything else
--- comments, key order, indentation, quoting, number formatting, line endings -- stays byte for byte as it was
+``demo_cond`` entry) renamed to its suggestion. Each is made in the source text at the key's (or tag's)
+position, so everything else -- comments, key order, indentation, quoting, number formatting, line endings --
+stays byte for byte as it was
 (a YAML round-trip through ruamel.yaml re-indents and re-spaces; a positional edit does not). An edit is kept only
 when the edited text parses to exactly the data expected. Renaming can reveal more sure edits (a repaired tag
 selects the schema its keys are checked against), so fixing repeats until nothing is left to fix.
