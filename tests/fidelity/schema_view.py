@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sat_config.validation import validator
+from sat_config.schemawalk import SchemaWalker
 
 from .oracle import has_constructor
 
@@ -79,7 +79,7 @@ class SchemaView:
     def __init__(self, schema: dict[str, Any]) -> None:
         self.root = schema
         self.defs = schema.get("$defs", {})
-        self._validator = validator()
+        self._walker = SchemaWalker(schema)
         self._union_names: dict[int, str] = {}
         for name, body in [("ModelConfig", schema), *self.defs.items()]:
             self._name_unions(body, name)
@@ -109,44 +109,6 @@ class SchemaView:
             node = {**(self.root if ref == "#" else self.defs[site]), **extra}
         return (node if isinstance(node, dict) else {}), site
 
-    def _valid(self, schema: Any, instance: Any) -> bool:
-        return bool(self._validator.evolve(schema=schema).is_valid(instance))
-
-    def node(self, schemas: list[Any], instance: Any, site: str = "ModelConfig") -> Node:
-        out = Node([])
-        for schema in schemas:
-            self._collect(schema, instance, site, out)
-        return out
-
-    def _collect(self, schema: Any, instance: Any, site: str, out: Node) -> None:
-        schema, site = self.resolve(schema, site)
-        if not schema:
-            return
-        out.schemas.append(schema)
-        for sub in schema.get("allOf", []):
-            self._collect(sub, instance, site, out)
-        if "if" in schema:
-            branch = schema.get("then") if self._valid(schema["if"], instance) else schema.get("else")
-            if branch is not None:
-                self._collect(branch, instance, site, out)
-        for keyword in ("oneOf", "anyOf"):
-            branches = schema.get(keyword)
-            if not branches:
-                continue
-            discriminator = schema.get("discriminator")
-            if discriminator and keyword == "oneOf":
-                prop = discriminator["propertyName"]
-                table = self._tags(branches, prop, site)
-                out.unions.append((self.union_name(schema), prop, table, branches))
-                tag = instance.get(prop) if isinstance(instance, dict) else None
-                if isinstance(tag, (str, int)) and not isinstance(tag, bool) and tag in table:
-                    self._collect(branches[table[tag]], instance, site, out)
-                continue
-            for branch in branches:
-                if self._valid(branch, instance):
-                    self._collect(branch, instance, site, out)
-                    break
-
     def _tags(self, branches: list[Any], prop: str, site: str) -> dict[Any, int]:
         table = {}
         for index, branch in enumerate(branches):
@@ -156,35 +118,21 @@ class SchemaView:
                 table[tag_schema["const"]] = index
         return table
 
-    def child(self, node: Node, key: Any, value: Any, site: str) -> Node:
-        schemas: list[Any] = []
-        for schema in node.schemas:
-            if isinstance(key, int):
-                prefix = schema.get("prefixItems", [])
-                if key < len(prefix):
-                    schemas.append(prefix[key])
-                elif isinstance(schema.get("items"), dict):
-                    schemas.append(schema["items"])
-                continue
-            if key in schema.get("properties", {}):
-                schemas.append(schema["properties"][key])
-                continue
-            matched = [sub for pattern, sub in schema.get("patternProperties", {}).items() if re.search(pattern, key)]
-            schemas += matched
-            extra = schema.get("additionalProperties")
-            if not matched and (isinstance(extra, dict) or extra is True):
-                schemas.append(extra if isinstance(extra, dict) else {})  # true: declared free-form
-        return self.node(schemas, value, site)
-
     def walk(self, config: Any) -> Iterator[tuple[tuple[Any, ...], Any, Node]]:
-        """(path parts, value, node) for every value of ``config``, parents first."""
-        stack: list[tuple[tuple[Any, ...], Any, Node]] = [((), config, self.node([self.root], config))]
-        while stack:
-            parts, value, node = stack.pop()
-            yield parts, value, node
-            items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-            children = [(parts + (k,), v, self.child(node, k, v, "ModelConfig")) for k, v in items]
-            stack.extend(reversed(children))
+        """(path parts, value, node) for every value of ``config``, parents first: the schema objects the
+        package's walker (``sat_config.schemawalk``) finds applying to it, and the tagged unions among them."""
+        yield from self._walk(config, (self.root,), ())
+
+    def _walk(self, value: Any, nodes: tuple[Any, ...], parts: tuple[Any, ...]) -> Iterator[
+            tuple[tuple[Any, ...], Any, Node]]:
+        applicable = self._walker.applicable(nodes, value)
+        unions = [(self.union_name(part), part["discriminator"]["propertyName"],
+                   self._tags(part["oneOf"], part["discriminator"]["propertyName"], "ModelConfig"), part["oneOf"])
+                  for part in applicable if "oneOf" in part and "discriminator" in part]
+        yield parts, value, Node([dict(part) for part in applicable], unions)
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            yield from self._walk(item, self._walker.children(applicable, key), parts + (key,))
 
     def model_tags(self) -> dict[tuple[str, Any], str | None]:
         """Every (tagged union, tag) a model can use — those reachable from the root other than via ``training``,
