@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.files import REPO
+
+from sat_config.schemawalk import SchemaWalker
 
 ENGINE = REPO / "editor-test"
 SCHEMA = REPO / "generated" / "schema.json"
@@ -76,81 +77,10 @@ def write_config(directory: Path, name: str, config: Any) -> Path:
     return path
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    types = {float: "number", dict: "object", list: "array", str: "string", type(None): "null"}
-    return types.get(type(value), "")
-
-
-class SchemaWalker:
-    """Follow a config's own path through the bundled schema: references, tagged unions (by the config's tag),
-    ``X or null`` unions (by the value's type), properties, pattern properties and items."""
-
-    def __init__(self, schema: dict[str, Any]) -> None:
-        self.root = schema
-        self.defs: dict[str, Any] = schema.get("$defs", {})
-
-    def deref(self, node: Any) -> Any:
-        for _ in range(32):
-            ref = node.get("$ref") if isinstance(node, dict) else None
-            if ref == "#":
-                node = self.root
-            elif isinstance(ref, str) and ref.startswith("#/$defs/"):
-                node = self.defs[ref[len("#/$defs/"):]]
-            else:
-                break
-        return node
-
-    def settle(self, node: Any, value: Any) -> Any:
-        """The schema that applies to ``value``: references resolved, union branches chosen."""
-        for _ in range(32):
-            node = self.deref(node)
-            branches = node.get("oneOf") or node.get("anyOf") if isinstance(node, dict) else None
-            if not isinstance(branches, list):
-                return node
-            discriminator = node.get("discriminator", {}).get("propertyName")
-            if discriminator:
-                tag = value.get(discriminator) if isinstance(value, dict) else None
-                chosen = [b for b in branches
-                          if self.deref(b).get("properties", {}).get(discriminator, {}).get("const", ...) == tag]
-            else:
-                chosen = [b for b in branches if _json_type(value) in _types(self.deref(b))]
-            if len(chosen) != 1:
-                return node
-            node = chosen[0]
-        return node
-
-    def step(self, node: Any, key: Any) -> Any:
-        """The (unsettled) schema of ``key`` in an instance of ``node``, or None."""
-        if not isinstance(node, dict):
-            return None
-        if isinstance(key, int):
-            prefix = node.get("prefixItems", [])
-            return prefix[key] if key < len(prefix) else node.get("items")
-        if key in node.get("properties", {}):
-            return node["properties"][key]
-        for pattern, sub in node.get("patternProperties", {}).items():
-            if re.search(pattern, key):
-                return sub
-        additional = node.get("additionalProperties")
-        return additional if isinstance(additional, dict) else None
-
-    def at(self, config: Any, path: Iterable[Any]) -> Any:
-        """The settled schema of the value at ``path`` in ``config``."""
-        node, value = self.settle(self.root, config), config
-        for key in path:
-            value = value[key]
-            node = self.settle(self.step(node, key), value)
-        return node
-
-
-def _types(schema: Any) -> list[str]:
-    types = schema.get("type") if isinstance(schema, dict) else None
-    names = types if isinstance(types, list) else [types] if types else list(_ALL_TYPES)
-    return names + (["integer"] if "number" in names else [])
-
-
-_ALL_TYPES = ("object", "array", "string", "number", "integer", "boolean", "null")
+def schema_at(walker: SchemaWalker, config: Any, path: Iterable[Any]) -> tuple[Mapping[str, Any], ...]:
+    """The schema objects that apply to the value at ``path`` in ``config``, found by the package's walker."""
+    value, nodes = config, walker.applicable((walker.root,), config)
+    for key in path:
+        value = value[key]
+        nodes = walker.applicable(walker.children(nodes, key), value)
+    return nodes

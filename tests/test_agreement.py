@@ -21,14 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from editor_engine import SCHEMA, SchemaWalker, editor_fixture, write_config  # noqa: F401  (the `editor` fixture)
+from editor_engine import SCHEMA, editor_fixture, schema_at, write_config  # noqa: F401  (the `editor` fixture)
 from pydantic import ValidationError
 from sat_config.generated.models import ModelConfig
 from support.edits import apply_ops, get_at
 from support.files import EXAMPLES, UPSTREAM, case_config, case_files, load_json
 
 from sat_config import problems_in
+from sat_config.schemawalk import SchemaWalker
 
+WALKER = SchemaWalker(json.loads(SCHEMA.read_text()))
 OURS_ALONE = {"cross_field", "unsupported"}
 KNOWN_GAPS = {
     "integral-float": "sat-config, the pydantic classes and VS Code reject 2.0 for an integer key, as upstream "
@@ -108,8 +110,9 @@ def _instance_path(config: Any, loc: tuple[Any, ...]) -> list[Any]:
 
 def _closed(config: Any, parent: list[Any]) -> bool:
     """Does the schema forbid unknown keys in the object at ``parent``?"""
-    node = SchemaWalker(json.loads(SCHEMA.read_text())).at(config, parent)
-    return isinstance(node, dict) and node.get("additionalProperties") is False and not node.get("patternProperties")
+    nodes = schema_at(WALKER, config, parent)
+    return any(n.get("additionalProperties") is False for n in nodes) and not any(n.get("patternProperties")
+                                                                                  for n in nodes)
 
 
 def _integral_float(config: Any, problem: Any) -> bool:

@@ -16,8 +16,8 @@ import pytest
 from editor_engine import (  # noqa: F401  (editor_fixture: the `editor` fixture)
     FILE_MATCH,
     SCHEMA,
-    SchemaWalker,
     editor_fixture,
+    schema_at,
     write_config,
 )
 from support.edits import paths_in
@@ -26,6 +26,7 @@ from support.files import EXAMPLES, REPO, UPSTREAM, case_config, case_files, loa
 from generator.bundle import bundle_schemas
 from generator.editor import enrich, schema_nodes, unsupported_message
 from sat_config import problems_in
+from sat_config.schemawalk import SchemaWalker
 
 BUNDLE = load_json(SCHEMA)
 # Problem kinds JSON Schema cannot express: the editor is expected to stay silent (cross_field) or to warn
@@ -234,17 +235,16 @@ def test_every_default_an_editor_offers_is_valid_where_it_goes():
     assert checked
 
 
-def _offered(walker: SchemaWalker, node: Any, seen: set[int] | None = None) -> set[str]:
-    """Labels of the snippets an editor offers for a value of schema ``node`` (every union branch)."""
+def _offered(walker: SchemaWalker, nodes: Any, seen: set[int] | None = None) -> set[str]:
+    """Labels of the snippets an editor offers for a value of the schema objects ``nodes`` (every union branch)."""
     seen = set() if seen is None else seen
-    node = walker.deref(node)
-    if not isinstance(node, dict) or id(node) in seen:
-        return set()
-    seen.add(id(node))
-    labels = {s["label"] for s in node.get("defaultSnippets", [])}
-    for keyword in ("oneOf", "anyOf"):
-        for branch in node.get(keyword, []):
-            labels |= _offered(walker, branch, seen)
+    labels: set[str] = set()
+    for part in (flat for node in nodes for flat in walker.flatten(node)):
+        if id(part) in seen:
+            continue
+        seen.add(id(part))
+        labels |= {s["label"] for s in part.get("defaultSnippets", [])}
+        labels |= _offered(walker, [*part.get("oneOf", []), *part.get("anyOf", [])], seen)
     return labels
 
 
@@ -256,7 +256,7 @@ def test_completion_offers_every_snippet_where_its_component_goes(editor, tmp_pa
         config = load_json(example)
         config.pop("$schema", None)
         for path in (parts for parts, _ in paths_in(config) if parts):
-            labels = _offered(walker, walker.step(walker.at(config, path[:-1]), path[-1]))
+            labels = _offered(walker, walker.children(schema_at(walker, config, path[:-1]), path[-1]))
             if not labels:
                 continue
             edited = json.loads(json.dumps(config))
