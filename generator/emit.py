@@ -113,7 +113,8 @@ def render_files(schema_dir: Path) -> dict[str, str]:
     return {
         "__init__.py": _env.get_template("__init__.py.jinja2").render(),
         "schema.json": json.dumps(enrich(bundle), indent=2, ensure_ascii=False) + "\n",
-        "validation.json": json.dumps(validation_schema(bundle), separators=(",", ":"), ensure_ascii=False) + "\n",
+        "validation.json": json.dumps({"$comment": bundle["$comment"], **validation_schema(bundle)},
+                                      separators=(",", ":"), ensure_ascii=False) + "\n",
         "models.py": pydantic_models(bundle),
         "dispatch.py": _env.get_template("dispatch.py.jinja2").render(model_types=model_types(bundle)),
     }

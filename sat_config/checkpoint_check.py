@@ -92,10 +92,10 @@ def check_checkpoint(plain: dict[str, Any], factory: Any, model: Any, placeholde
     return report
 
 
-def _errors(config: dict[str, Any]) -> list[Any]:
-    """The config's error-severity problems outside ``training`` (which the model does not read)."""
-    return [p for p in find_problems(config) if getattr(p, "severity", "error") == "error"
-            and p.parts[:1] != ("training",)]
+def _errors(config: dict[str, Any], warnings: bool = False) -> list[Any]:
+    """The config's error-severity problems (and with ``warnings`` its warnings) outside ``training`` (which the
+    model does not read)."""
+    return [p for p in find_problems(config) if (warnings or p.is_error) and p.parts[:1] != ("training",)]
 
 
 def _companions(plain: dict[str, Any], edits: dict[Knob, int],
@@ -104,7 +104,7 @@ def _companions(plain: dict[str, Any], edits: dict[Knob, int],
     ``downsampling_ratio``): a value equal to an edited value's old one (or to the product of an edited list)
     takes the new one when that clears a problem of the edited config and the checkpoint still fits."""
     edited = _apply(plain, edits)
-    problems = _errors(edited)
+    problems = _errors(edited, warnings=True)  # a companion may clear a warning too (downsampling_ratio)
     pairs = [(knob.get(plain), value) for knob, value in edits.items() if not knob.lists]
     touched = {t for knob in edits for t in knob.touches}
     pairs += [(math.prod(value_at(plain, parts)), math.prod(value_at(edited, parts))) for parts in touched
@@ -117,7 +117,7 @@ def _companions(plain: dict[str, Any], edits: dict[Knob, int],
             if knob.get(edited) != old or old == new:
                 continue
             trial = knob.with_value(edited, new)
-            remaining = _errors(trial)
+            remaining = _errors(trial, warnings=True)
             if len(remaining) < len(problems) and fits(trial):
                 cleared = [p for p in problems if p.message not in {r.message for r in remaining}]
                 added.append({"path": _json_path(knob.path), "value": new, "was": old,
