@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from support.files import EXAMPLES, load_json
+from support.files import EXAMPLES, case_config, case_path, load_json
 
 pytest.importorskip("stable_audio_tools")
 pytest.importorskip("hypothesis_jsonschema")
@@ -142,3 +142,12 @@ def test_upstream_oracle_reports_the_stage_that_failed():
 def test_known_disagreements_are_patterns_with_reasons():
     for pattern, reason in KNOWN.items():
         assert reason.strip() and pattern.split()[0] in DISAGREEMENTS
+
+
+def test_a_checkpoint_that_is_not_here_is_no_verdict():
+    """Validation never opens paths (by design), so upstream failing to find a named file is not a disagreement."""
+    config = case_config(load_json(case_path("positive", "cond_pretransform_own")))
+    entry = next(e for e in config["model"]["conditioning"]["configs"] if e["type"] == "pretransform")
+    entry["config"]["pretransform_ckpt_path"] = "/nonexistent/conditioner.ckpt"
+    outcome = upstream_builds(config)
+    assert not outcome.ok and "FileNotFoundError" in outcome.error and outcome.unchecked

@@ -14,7 +14,7 @@ from sat_config.validation import find_problems
 
 from .known import known_reason
 from .mutations import Mutation
-from .oracle import Outcome, equivalence, error_text, has_constructor, too_large, upstream_builds
+from .oracle import Outcome, equivalence, error_text, has_constructor, unverifiable, upstream_builds
 
 AGREE, IGNORED, DEFERRED = "agree", "ignored", "deferred"
 NOT_REJECTED, FALSE_ACCEPTANCE, FALSE_REJECTION, NOT_EQUIVALENT = (
@@ -165,8 +165,9 @@ def check_equivalence(config: Any, source: str) -> Verdict:
     try:
         difference = equivalence(config)
     except Exception as exc:
-        if too_large(exc):
-            return Verdict(True, None, "too large for the CPU fallback")
+        why = unverifiable(exc)
+        if why:
+            return Verdict(True, None, why)
         difference = f"building it failed: {error_text(exc)}"
     if difference:
         return Verdict(True, False, NOT_EQUIVALENT,

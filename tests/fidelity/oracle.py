@@ -90,7 +90,7 @@ def upstream_builds(config: dict[str, Any]) -> Outcome:
         except PlaceholderUnavailableError as exc:
             return Outcome(False, "model", error_text(exc), unchecked="needs the network")
         except Exception as exc:
-            return Outcome(False, "model", error_text(exc), unchecked=too_large(exc))
+            return Outcome(False, "model", error_text(exc), unchecked=unverifiable(exc))
         if not isinstance(config.get("training"), dict):
             return Outcome(True)
         from stable_audio_tools.training.factory import (
@@ -119,12 +119,16 @@ def upstream_builds(config: dict[str, Any]) -> Outcome:
             with network_placeholders():
                 create_demo_callback_from_config(copy.deepcopy(build.config), demo_dl=[])
         except Exception as exc:
-            return Outcome(False, stage, error_text(exc), unchecked=too_large(exc))
+            return Outcome(False, stage, error_text(exc), unchecked=unverifiable(exc))
     return Outcome(True)
 
 
-def too_large(exc: BaseException) -> str | None:
-    """A CPU fallback that ran out of the memory ``limit_memory`` allows is not upstream's verdict."""
+def unverifiable(exc: BaseException) -> str | None:
+    """Why a failure is not upstream's verdict on the config, if it is not: a CPU fallback ran out of the memory
+    ``limit_memory`` allows, or the config names a file (a checkpoint) that does not exist here, which validation
+    never opens, by design."""
+    if isinstance(exc, FileNotFoundError):
+        return "names a file that is not here"
     exhausted = isinstance(exc, MemoryError) or "can't allocate memory" in str(exc)
     return "too large for the CPU fallback" if exhausted else None
 
