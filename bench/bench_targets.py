@@ -35,18 +35,22 @@ def detection(repeats: int) -> dict[str, Any]:
     """Target detection in a fresh process: package metadata and one source file, no imports of either."""
     runs = [_fresh(_DETECT) for _ in range(max(repeats, 5))]
     detect = statistics.median(r[0] for r in runs)
-    return {"detect_ms": round(detect * 1e3, 2), "import_targets_ms": round(statistics.median(r[1] for r in runs) * 1e3, 2),
+    imported = statistics.median(r[1] for r in runs)
+    return {"detect_ms": round(detect * 1e3, 2), "import_targets_ms": round(imported * 1e3, 2),
             "targets": {"detection <= 10 ms per process": [round(detect * 1e3, 2), detect <= 0.010]}}
 
 
 def per_target(repeats: int) -> dict[str, Any]:
-    """In-process validation of upstream's configs judged for each target: the same work, the same time."""
+    """In-process validation of the same configs judged for each target: the same work, the same time."""
     import sat_config
     from sat_config.validation import find_problems
 
     judges = {"installed": sat_config.judging(), "sat-main": sat_config.judging(target="sat-main"),
               "torch 2.6": sat_config.judging(torch="2.6"), "open world": sat_config.judging(unknown_types="warn")}
-    configs = [json.loads(p.read_text()) for p in FIXTURES]
+    # the same verdict in every environment (upstream's InverseLR configs are invalid only for the installed one,
+    # and an invalid config pays for the detailed pass): the examples, and upstream's configs without InverseLR
+    configs = [json.loads(p.read_text()) for p in [*sorted((REPO / "examples").glob("*.json")), *FIXTURES]
+               if '"InverseLR"' not in p.read_text()]
     for judge in judges.values():
         for config in configs:
             find_problems(config, judging=judge)

@@ -47,8 +47,8 @@ def paired(fns: dict[str, Callable[[], Any]], repeats: int, inner: int = 1) -> d
 
 def in_process_validation(repeats: int) -> dict[str, Any]:
     from jsonschema import Draft202012Validator
-
     from sat_config.generated.models import ModelConfig
+
     from sat_config.validation import find_problems, load_bundled_schema, validator
 
     plain = Draft202012Validator(load_bundled_schema())
@@ -186,7 +186,8 @@ def dry_run(repeats: int) -> dict[str, Any]:
         "real_cpu_build": {k: round(v, 2) for k, v in med["real_cpu_build"].items()},
         "time_ratio": round(med["inspect"]["s"] / med["real_cpu_build"]["s"], 3),
         "peak_rss_ratio": round(med["inspect"]["peak_mib"] / med["real_cpu_build"]["peak_mib"], 3),
-        "targets": {"inspect peak RSS under 1 GiB": [round(med["inspect"]["peak_mib"]), med["inspect"]["peak_mib"] < 1024]},
+        "targets": {"inspect peak RSS under 1 GiB": [round(med["inspect"]["peak_mib"]),
+                                                     med["inspect"]["peak_mib"] < 1024]},
     }
 
 
