@@ -7,10 +7,6 @@ import re
 # Disagreements verified by hand to be real mismatches that their owners have not resolved yet: a regular
 # expression matching Finding.signature -> why. The tests mark them xfail; any other disagreement fails.
 KNOWN: dict[str, str] = {
-    r"not_rejected completeness:(typo|wrong_type) \$\.training\.demo\.demo_cond\[\*\]\..+": (
-        "training.demo.demo_cond entries are free-form metadata: no rule checks that each names every conditioner "
-        "id with a value of the right type, so a misspelt id or a wrong value is accepted; upstream builds the "
-        "demo callback and fails at the first demo (MultiConditioner.forward: 'Conditioner key ... not found')"),
     r"false_acceptance completeness:swap_tag \$\.training\.optimizer_configs\.\w+\.optimizer\.type": (
         "the optimizer FusedAdam is accepted, but it needs deepspeed, which stable-audio-tools does not declare and "
         "the pinned environment does not install: upstream fails in configure_optimizers (ModuleNotFoundError)"),

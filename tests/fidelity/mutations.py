@@ -86,8 +86,9 @@ def mutations(view: SchemaView, config: Any, all_tags: bool = True) -> Iterator[
                 if key.startswith("_") or key == "$schema" or free:
                     continue
                 new = typo(key, set(props) | set(value))
+                expect = "unknown_key" if node.closed() else "any"  # in an open object only a rule can object
                 yield Mutation("typo", parts + (new,), f"{key!r} -> {new!r}", rename_at(config, parts + (key,), new),
-                               "unknown_key")
+                               expect)
             for _site, prop, table, _ in node.unions:
                 tag = value.get(prop)
                 if tag not in table:
