@@ -690,9 +690,9 @@ class ClapAudioConditionerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str
+    id: Annotated[str, Field(min_length=1, pattern="^[^.]*$")]
     """
-    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one. Not empty and without '.': the conditioners live in a torch ModuleDict keyed by id, which refuses both at construction (KeyError: module name can't be empty string / can't contain ".").
     """
     type: Literal["clap_audio"]
     """
@@ -741,9 +741,9 @@ class ClapTextConditionerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str
+    id: Annotated[str, Field(min_length=1, pattern="^[^.]*$")]
     """
-    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one. Not empty and without '.': the conditioners live in a torch ModuleDict keyed by id, which refuses both at construction (KeyError: module name can't be empty string / can't contain ".").
     """
     type: Literal["clap_text"]
     """
@@ -3075,9 +3075,9 @@ class IntConditionerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str
+    id: Annotated[str, Field(min_length=1, pattern="^[^.]*$")]
     """
-    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one. Not empty and without '.': the conditioners live in a torch ModuleDict keyed by id, which refuses both at construction (KeyError: module name can't be empty string / can't contain ".").
     """
     type: Literal["int"]
     """
@@ -3182,9 +3182,9 @@ class ListConditionerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str
+    id: Annotated[str, Field(min_length=1, pattern="^[^.]*$")]
     """
-    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one. Not empty and without '.': the conditioners live in a torch ModuleDict keyed by id, which refuses both at construction (KeyError: module name can't be empty string / can't contain ".").
     """
     type: Literal["list"]
     """
@@ -3491,9 +3491,9 @@ class LutConditionerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str
+    id: Annotated[str, Field(min_length=1, pattern="^[^.]*$")]
     """
-    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one. Not empty and without '.': the conditioners live in a torch ModuleDict keyed by id, which refuses both at construction (KeyError: module name can't be empty string / can't contain ".").
     """
     type: Literal["lut"]
     """
@@ -3844,9 +3844,9 @@ class NumberConditionerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str
+    id: Annotated[str, Field(min_length=1, pattern="^[^.]*$")]
     """
-    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one. Not empty and without '.': the conditioners live in a torch ModuleDict keyed by id, which refuses both at construction (KeyError: module name can't be empty string / can't contain ".").
     """
     type: Literal["number"]
     """
@@ -5102,9 +5102,9 @@ class PhonemeConditionerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str
+    id: Annotated[str, Field(min_length=1, pattern="^[^.]*$")]
     """
-    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one. Not empty and without '.': the conditioners live in a torch ModuleDict keyed by id, which refuses both at construction (KeyError: module name can't be empty string / can't contain ".").
     """
     type: Literal["phoneme"]
     """
@@ -5184,9 +5184,9 @@ class PretransformConditionerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str
+    id: Annotated[str, Field(min_length=1, pattern="^[^.]*$")]
     """
-    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one. Not empty and without '.': the conditioners live in a torch ModuleDict keyed by id, which refuses both at construction (KeyError: module name can't be empty string / can't contain ".").
     """
     type: Literal["pretransform"]
     """
@@ -6661,9 +6661,9 @@ class SourceMixConditionerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str
+    id: Annotated[str, Field(min_length=1, pattern="^[^.]*$")]
     """
-    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one. Not empty and without '.': the conditioners live in a torch ModuleDict keyed by id, which refuses both at construction (KeyError: module name can't be empty string / can't contain ".").
     """
     type: Literal["source_mix"]
     """
@@ -6775,9 +6775,9 @@ class T5ConditionerConfig(ConfigModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    id: str
+    id: Annotated[str, Field(min_length=1, pattern="^[^.]*$")]
     """
-    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one.
+    The conditioner's name: the metadata key it reads (unless default_keys maps it elsewhere) and the id that *_cond_ids lists refer to. A duplicate id silently replaces the earlier one. Not empty and without '.': the conditioners live in a torch ModuleDict keyed by id, which refuses both at construction (KeyError: module name can't be empty string / can't contain ".").
     """
     type: Literal["t5"]
     """

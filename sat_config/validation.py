@@ -45,7 +45,7 @@ UnknownTypes = Literal["error", "warn"]
 
 _RANGE = {
     "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
-    "minLength", "maxLength", "multipleOf", "minProperties", "maxProperties",
+    "minLength", "maxLength", "multipleOf", "minProperties", "maxProperties", "pattern",
 }
 _KINDS: dict[str, Kind] = {"type": "type", "required": "required", "enum": "enum", "const": "enum"}
 
@@ -469,6 +469,7 @@ _BOUNDS = {
     "minLength": "needs at least {v} characters, got {n}",
     "maxLength": "takes at most {v} characters, got {n}",
     "multipleOf": "must be a multiple of {v}, got {got}",
+    "pattern": "must match the pattern {v!r} (see its description), got {got}",
 }
 
 
