@@ -26,28 +26,27 @@ EDITOR_ANNOTATIONS = frozenset({"description", "markdownDescription", "defaultSn
 STRICT_INT = "x-strict-integer"
 
 
+def _load(path: Path) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return schema
+
+
 def load_bundled_schema() -> dict[str, Any]:
     """A fresh copy of the editor schema (the caller may change it)."""
-    schema: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    return schema
+    return _load(SCHEMA_FILE)
 
 
 @cache
 def bundled_schema() -> dict[str, Any]:
     """The editor schema, parsed once per process: shared, never to be changed."""
-    return load_bundled_schema()
-
-
-def load_validation_schema() -> dict[str, Any]:
-    """A fresh copy of the validation schema (``validation_schema`` of the bundle, written by ``make gen``)."""
-    schema: dict[str, Any] = json.loads(VALIDATION_FILE.read_text(encoding="utf-8"))
-    return schema
+    return _load(SCHEMA_FILE)
 
 
 @cache
 def shared_validation_schema() -> dict[str, Any]:
-    """The validation schema, parsed once per process: shared, never to be changed."""
-    return load_validation_schema()
+    """The validation schema (``validation_schema`` of the bundle, written by ``make gen``), parsed once per
+    process: shared, never to be changed."""
+    return _load(VALIDATION_FILE)
 
 
 def validation_schema(schema: Any) -> Any:
