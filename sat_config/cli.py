@@ -63,8 +63,23 @@ def _targets(paths: Sequence[str]) -> Iterator[tuple[Path, bool]]:
             yield path, True
 
 
-def _expand(paths: Sequence[str]) -> Iterator[Path]:
-    return (path for path, _ in _targets(paths))
+def _expand(paths: Sequence[str]) -> list[Path]:
+    """The files to build or inspect: every file named, and the model configs of the directories named (what
+    else a directory walk found is counted on standard error, as ``validate`` counts it)."""
+    files, skipped = [], 0
+    for path, explicit in _targets(paths):
+        try:
+            model_config = explicit or read_document(path).looks_like_model_config
+        except LoadError:
+            model_config = True  # the command reports it
+        if model_config:
+            files.append(path)
+        else:
+            skipped += 1
+    if skipped:
+        print(f"sat-config: {skipped} other file{'s' if skipped != 1 else ''} skipped (not model configs)",
+              file=sys.stderr)
+    return files
 
 
 def _lenient(problem: Any) -> Any:
@@ -163,7 +178,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from .api import create_model_from_config_path
 
     status = EXIT_OK
-    files = list(_expand(args.files))  # LoadError: a usage error, reported by main()
+    files = _expand(args.files)  # LoadError: a usage error, reported by main()
     for path in files:
         start = time.perf_counter()
         try:
@@ -202,7 +217,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     checkpoints = {"checkpoint": args.ckpt, "pretransform_checkpoint": args.pretransform_ckpt}
     status = EXIT_OK
     results: list[dict[str, Any]] = []
-    files = list(_expand(args.files))  # LoadError: a usage error, reported by main()
+    files = _expand(args.files)  # LoadError: a usage error, reported by main()
     base = doc_base(args.doc_base)
     for path in files:
         result: dict[str, Any] = {"file": str(path), "environment": _judged(args)}

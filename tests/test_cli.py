@@ -300,3 +300,13 @@ def test_ci_formats_give_one_entry_per_problem(typo_file, capsys, fmt):
     entries = [line for line in out.splitlines() if line.startswith("::error ")] if fmt == "github" else \
         json.loads(out)["runs"][0]["results"]
     assert len(entries) == count == 2
+
+
+def test_build_of_a_directory_builds_its_model_configs_and_skips_the_rest(tmp_path, capsys, upstream_factory):
+    """What `make run` does with examples/ (which also holds extension files): not a model config, not built."""
+    (tmp_path / "model.json").write_text((REPO / "examples" / "autoencoder_tiny_vae.json").read_text())
+    (tmp_path / "package.json").write_text('{"name": "not-a-config"}')
+    assert main(["build", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "model.json: built AudioAutoencoder" in captured.out and "package.json" not in captured.out
+    assert "1 other file skipped (not model configs)" in captured.err
