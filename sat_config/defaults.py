@@ -1,13 +1,13 @@
 """The schema's defaults, applied to a config: filled into a copy (``fill_defaults``, for ``print-config``) or
-seen through a read-only view (``with_defaults``, what the cross-field rules read, at the cost of the keys they
-touch). Both find defaults with the one schema walker, ``sat_config.schemawalk``.
+seen as dicts with the defaults filled in (``seen``, ``with_defaults``: what the cross-field rules read, built in
+one walk; the config itself is not modified). Both find defaults with the one schema walker,
+``sat_config.schemawalk``.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import Any
 
 from .schemawalk import Location, Node, Parts, SchemaWalker, bundled_walker
 
@@ -29,107 +29,95 @@ def fill_defaults(config: Any, schema: Node | None = None) -> tuple[Any, list[Pa
     return filled, paths
 
 
-_ABSENT = object()
+class WithDefaults(dict[str, Any]):
+    """A config object as rules read it: a dict of its keys with the schema's defaults filled in where absent,
+    nested objects and lists of objects likewise (built once per config; reads cost what a dict's cost). ``raw``
+    is the object as the config holds it; ``given(key)`` tells whether it holds ``key`` itself."""
 
+    __slots__ = ("raw", "scratch")
 
-class WithDefaults(Mapping[str, Any]):
-    """A read-only view of a config object in which absent keys read as the schema's defaults (nested objects
-    and lists of objects are views too, made once per key). ``given(key)`` tells whether the config itself holds
-    ``key``."""
-
-    __slots__ = ("raw", "_at", "_defaults", "_memo", "scratch")
-
-    def __init__(self, raw: Mapping[str, Any], at: Location) -> None:
-        self.raw = raw
-        self._at = at
-        self._defaults = at.defaults
-        self._memo: dict[str, Any] = {}
-        self.scratch: dict[str, Any] = {}  # what readers derive from this object once (e.g. the rules' helpers)
+    raw: dict[str, Any]
+    scratch: dict[str, Any]  # what readers derive from this object once (e.g. the rules' helpers)
 
     def given(self, key: str) -> bool:
         """Whether the config holds ``key`` (rather than the default providing it)."""
         return key in self.raw
 
-    def __getitem__(self, key: str) -> Any:
-        value = self.get(key, _ABSENT)
-        if value is _ABSENT:
-            raise KeyError(key)
-        return value
 
-    def get(self, key: str, default: Any = None) -> Any:
-        value = self._memo.get(key, _ABSENT)
-        if value is not _ABSENT:
-            return value
-        value = self.raw.get(key, _ABSENT)
-        if value is _ABSENT:
-            value = self._defaults.get(key, _ABSENT)
-            if value is _ABSENT:
-                return default
-        if type(value) is dict or type(value) is list:
-            value = _view(value, self._at.child(key))
-        self._memo[key] = value
-        return value
+class ListWithDefaults(list[Any]):
+    """A list of a config whose objects read as ``WithDefaults``; ``raw`` is the list as the config holds it."""
 
-    def __contains__(self, key: object) -> bool:
-        return key in self.raw or key in self._defaults
+    __slots__ = ("raw",)
 
-    def __iter__(self) -> Iterator[str]:
-        yield from self.raw
-        yield from (key for key in self._defaults if key not in self.raw)
-
-    def __len__(self) -> int:
-        return len(self.raw) + sum(1 for key in self._defaults if key not in self.raw)
-
-    def __repr__(self) -> str:
-        return f"WithDefaults({dict(self)!r})"
+    raw: list[Any]
 
 
-class ListWithDefaults(Sequence[Any]):
-    """A read-only view of a list of objects whose items read through ``WithDefaults``."""
+class Seen:
+    """One config seen with its defaults (``seen``): the view of its top value, the places whose schema objects
+    carry cross-field rules (view, location), and whether it writes an integral number as a float (``2.0``),
+    which only a strict integer check tells from an integer."""
 
-    __slots__ = ("raw", "_at", "_memo")
+    __slots__ = ("view", "sites", "integral_floats")
 
-    def __init__(self, raw: list[Any], at: Location) -> None:
-        self.raw = raw
-        self._at = at
-        self._memo: dict[int, Any] = {}
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self.raw)))]
-        position = index + len(self.raw) if index < 0 else index
-        value = self._memo.get(position, _ABSENT)
-        if value is not _ABSENT:
-            return value
-        value = _view(self.raw[index], self._at.child(position))
-        self._memo[position] = value
-        return value
-
-    def __iter__(self) -> Iterator[Any]:
-        return (self[i] for i in range(len(self.raw)))
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-    def __repr__(self) -> str:
-        return f"ListWithDefaults({list(self)!r})"
+    def __init__(self) -> None:
+        self.view: Any = None
+        self.sites: list[tuple[WithDefaults, Location]] = []
+        self.integral_floats = False
 
 
-def _view(value: Any, at: Location) -> Any:
-    if isinstance(value, dict):
-        return WithDefaults(value, at.applied(value))
-    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
-        return ListWithDefaults(value, at)
+def seen(value: Any, at: Location) -> Seen:
+    """``value`` (at the place ``at``) seen with the schema's defaults, in one walk of the config."""
+    found = Seen()
+    found.view = _value(value, at, found)
+    return found
+
+
+def _value(value: Any, at: Location, found: Seen) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return _object(value, at, found)
+    if kind is list:
+        return _list(value, at, found)
     return value
 
 
-def with_defaults(obj: Mapping[str, Any], node: Node, walker: SchemaWalker | None = None) -> WithDefaults:
+def _object(raw: dict[str, Any], at: Location, found: Seen) -> WithDefaults:
+    at = at.applied(raw)
+    view = WithDefaults(at.defaults)
+    view.update(raw)
+    view.raw, view.scratch = raw, {}
+    for key, value in raw.items():
+        kind = type(value)
+        if kind is dict:
+            view[key] = _object(value, at.child(key), found)
+        elif kind is list:
+            view[key] = _list(value, at.child(key), found)
+        elif kind is float and value.is_integer():
+            found.integral_floats = True
+    for key in at.nested_defaults:
+        if key not in raw:  # a default object or list: seen too (its floats are the schema's, not the config's)
+            view[key] = _value(view[key], at.child(key), Seen())
+    if at.checks:
+        found.sites.append((view, at))
+    return view
+
+
+def _list(raw: list[Any], at: Location, found: Seen) -> Any:
+    containers = False
+    for item in raw:
+        kind = type(item)
+        if kind is dict or kind is list:
+            containers = True
+        elif kind is float and item.is_integer():
+            found.integral_floats = True
+    if not containers:
+        return raw
+    view = ListWithDefaults(_value(item, at.child(index), found) for index, item in enumerate(raw))
+    view.raw = raw
+    return view
+
+
+def with_defaults(obj: dict[str, Any], node: Node, walker: SchemaWalker | None = None) -> WithDefaults:
     """``obj`` (a config object that the schema object ``node`` applies to) seen with its defaults."""
     walker = bundled_walker() if walker is None else walker
-    return WithDefaults(obj, walker.location((node,)).applied(obj))
+    return _object(obj, walker.location((node,)), Seen())

@@ -116,16 +116,3 @@ def jsonschema_keyword(validator: Any, rules: Any, instance: Any, schema: dict[s
         error.sat_suggestion = None  # type: ignore[attr-defined]
         error.sat_severity = severity  # type: ignore[attr-defined]
         yield error
-
-
-class RsKeyword:
-    """The keyword for jsonschema-rs (``keywords={KEYWORD: RsKeyword}``). Any failed rule, a warning included,
-    makes the compiled engine say "not valid", so the detailed pass runs and reports it with its severity."""
-
-    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
-        del parent_schema, schema_path
-        self.rules = value
-
-    def validate(self, instance: Any) -> None:
-        for _ in failures(self.rules, instance):
-            raise ValueError("extension rule failed")

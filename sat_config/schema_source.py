@@ -50,8 +50,22 @@ def shared_validation_schema() -> dict[str, Any]:
 
 
 def validation_schema(schema: Any) -> Any:
-    """A copy of ``schema`` for the validators: editor annotations dropped from every schema object, and
-    ``x-strict-integer`` beside every ``"type"`` that allows integers (and not numbers in general)."""
+    """A copy of ``schema`` for the validators: editor annotations dropped from every schema object,
+    ``x-strict-integer`` beside every ``"type"`` that allows integers (and not numbers in general), and beside
+    every ``x-unsupported`` an ``allOf`` member naming its gate, ``$defs/x-unsupported-<n>``: an always-true
+    ``{"x-gate": {"when": ..., "on_object": ...}}`` here, which the compiled engine replaces by what the
+    environment it judges for makes of it (``sat_config.validation``)."""
+    gates: list[dict[str, Any]] = []
+    out = _for_validators(schema, gates)
+    if gates:
+        out["$defs"] = {**out.get("$defs", {}), **{f"{GATE}-{n}": gate for n, gate in enumerate(gates)}}
+    return out
+
+
+GATE = "x-unsupported"
+
+
+def _for_validators(schema: Any, gates: list[dict[str, Any]]) -> Any:
     if not isinstance(schema, dict):
         return schema
     out: dict[str, Any] = {}
@@ -59,15 +73,19 @@ def validation_schema(schema: Any) -> Any:
         if key in EDITOR_ANNOTATIONS:
             continue
         if key in SCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {name: validation_schema(sub) for name, sub in value.items()}
+            out[key] = {name: _for_validators(sub, gates) for name, sub in value.items()}
         elif key in SCHEMA_LISTS and isinstance(value, list):
-            out[key] = [validation_schema(sub) for sub in value]
+            out[key] = [_for_validators(sub, gates) for sub in value]
         elif key in SCHEMA_SINGLE:
-            out[key] = validation_schema(value)
+            out[key] = _for_validators(value, gates)
         else:
             out[key] = value  # a value (const, default, enum, x-...), not a schema: kept as written
     types = schema.get("type")
     types = types if isinstance(types, list) else [types]
     if "integer" in types and "number" not in types:
         out[STRICT_INT] = True
+    if isinstance(schema.get(GATE), dict):
+        on_object = schema.get("type", "object") == "object"  # a type: a non-object is reported by "type"
+        out["allOf"] = [*out.get("allOf", []), {"$ref": f"#/$defs/{GATE}-{len(gates)}"}]
+        gates.append({"x-gate": {"when": schema[GATE].get("when"), "on_object": on_object}})
     return out

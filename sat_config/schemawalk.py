@@ -212,7 +212,8 @@ class Location:
     """The schema objects of one place in a config (interned per walker): which apply to a value there
     (``applied``), the places of its members (``child``) and its defaults, each computed once."""
 
-    __slots__ = ("walker", "nodes", "_fixed", "_deciders", "_applied", "_children", "_defaults")
+    __slots__ = ("walker", "nodes", "_fixed", "_deciders", "_applied", "_children", "_defaults", "_nested",
+                 "_checks")
 
     def __init__(self, walker: SchemaWalker, nodes: tuple[Node, ...]) -> None:
         self.walker, self.nodes = walker, nodes
@@ -223,6 +224,8 @@ class Location:
         self._applied: dict[Any, Location] = {}
         self._children: dict[str | int, Location] = {}
         self._defaults: dict[str, Any] | None = None
+        self._nested: tuple[str, ...] | None = None
+        self._checks: tuple[Node, ...] | None = None
 
     def applied(self, value: Any) -> Location:
         """The place of ``value`` with the branches it chooses (``nodes``: every schema object that applies)."""
@@ -265,8 +268,23 @@ class Location:
             self._defaults = self.walker.defaults(self.nodes)
         return self._defaults
 
+    @property
+    def nested_defaults(self) -> tuple[str, ...]:
+        """The property names whose default is an object or a list."""
+        if self._nested is None:
+            self._nested = tuple(k for k, v in self.defaults.items() if isinstance(v, (dict, list)))
+        return self._nested
+
+    @property
+    def checks(self) -> tuple[Node, ...]:
+        """The schema objects here that carry cross-field rules (``x-rules``, ``x-extension-rules``)."""
+        if self._checks is None:
+            self._checks = tuple(node for node in self.nodes if any(k in node for k in RULE_KEYWORDS))
+        return self._checks
+
 
 _NONE = object()
+RULE_KEYWORDS = ("x-rules", "x-extension-rules")  # sat_config.rules and sat_config.extension_rules
 _CONDITION_KEYWORDS = {"type", "const", "enum", "required", "properties", "description", "$comment"}
 
 

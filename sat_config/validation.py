@@ -31,12 +31,15 @@ if TYPE_CHECKING:  # python-jsonschema is imported only when a config has proble
 
     from .targets import Environment
 
+from .defaults import WithDefaults, seen, with_defaults
 from .errors import Kind, Problem, Severity, json_path
 from .extension_rules import KEYWORD as EXTENSION_RULES
-from .extension_rules import RsKeyword, jsonschema_keyword
+from .extension_rules import failures as extension_failures
+from .extension_rules import jsonschema_keyword
 from .reference import doc_link
+from .rules import RULES
 from .schema_source import STRICT_INT, load_bundled_schema, shared_validation_schema, validation_schema
-from .schemawalk import BUNDLE_URI, SchemaWalker, json_type
+from .schemawalk import BUNDLE_URI, Location, SchemaWalker, json_type
 from .suggest import closest, is_typo
 
 __all__ = ["Judging", "closest", "find_problems", "json_type", "load_bundled_schema", "validator"]
@@ -77,6 +80,18 @@ class _Run:
     judging: Judging
     engine: Engine
     prune: Any = None  # the config (known invalid): tagged components below it are confirmed by the fast engine
+    config: Any = None  # the config of the detailed pass, whose objects the rules read as ``views`` show them
+    views: dict[int, WithDefaults] | None = None
+
+    def view(self, instance: dict[str, Any], node: Any) -> WithDefaults:
+        """``instance`` as its rules read it: seen with its defaults, as the fast engine sees it in the config
+        (a place the config walk does not reach is seen from the schema object ``node`` alone)."""
+        if self.views is None:
+            sites = seen(self.config, self.engine.root).sites if self.config is not None else []
+            self.views = {id(view.raw): view for view, _ in sites}
+        found = self.views.get(id(instance))
+        return found if found is not None and found.raw is instance else with_defaults(instance, node,
+                                                                                      self.engine.walker)
 
 
 _RUN: ContextVar[_Run | None] = ContextVar("sat_config_run", default=None)
@@ -238,22 +253,15 @@ def _unsupported(validator: Any, value: Any, instance: Any, schema: dict[str, An
                  severity="error" if holds else "warning")
 
 
-def rule_failures(rule_ids: list[str], instance: Any, node: Any) -> Iterator[tuple[tuple[Any, ...], str, Kind,
-                                                                                  Severity, str | None]]:
-    """(relative path, message, kind, severity, suggestion) for each failed cross-field rule on ``instance``, an
-    object that the schema object ``node`` (which lists ``rule_ids``) applies to. Rules read the object with the
-    schema's defaults. A rule that raises is a bug in sat-config: it is reported (kind ``internal``), never
+def rule_failures(rule_ids: list[str], seen_object: WithDefaults) -> Iterator[tuple[tuple[Any, ...], str, Kind,
+                                                                                 Severity, str | None]]:
+    """(relative path, message, kind, severity, suggestion) for each failed cross-field rule on a config object
+    seen with its defaults. A rule that raises is a bug in sat-config: it is reported (kind ``internal``), never
     skipped."""
-    if not isinstance(instance, dict):
-        return
-    from .defaults import WithDefaults
-    from .rules import RULES
-
-    seen = WithDefaults(instance, _current().engine.walker.location((node,)).applied(instance))
     for rule_id in rule_ids:
         try:
             rule = RULES[rule_id]
-            failures = rule.failures(seen)
+            failures = rule.failures(seen_object)
         except Exception as exc:  # noqa: BLE001 - any exception in a rule is a bug to report
             yield (), (f"rule {rule_id!r} raised {type(exc).__name__}: {exc} (a bug in sat-config: please report "
                        "it; the rule's check was skipped)"), "internal", "error", None
@@ -263,8 +271,25 @@ def rule_failures(rule_ids: list[str], instance: Any, node: Any) -> Iterator[tup
 
 
 def _rules(validator: Any, rules: list[str], instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
-    for path, message, kind, severity, suggestion in rule_failures(rules, instance, schema):
+    if not isinstance(instance, dict):
+        return
+    for path, message, kind, severity, suggestion in rule_failures(rules, _current().view(instance, schema)):
         yield _error(message, kind, path, suggestion, severity=severity)
+
+
+def _site_fails(view: WithDefaults, checks: tuple[Any, ...]) -> bool:
+    """Whether a rule of the schema objects ``checks`` fails (or raises) on a config object seen with defaults."""
+    try:
+        for node in checks:
+            for rule_id in node.get("x-rules", ()):
+                if RULES[rule_id].fails(view):
+                    return True
+            declared = node.get(EXTENSION_RULES)
+            if declared and next(extension_failures(declared, view.raw), None) is not None:
+                return True
+    except Exception:  # noqa: BLE001 - the detailed pass reports the rule that raises (kind "internal")
+        return True
+    return False
 
 
 def _builtin(keyword: str) -> Any:
@@ -294,26 +319,9 @@ def _validator_class() -> Any:
     return validators.extend(Draft202012Validator, keywords, type_checker=checker)
 
 
-class _RsUnsupported:
-    """``x-unsupported`` for jsonschema-rs: fails wherever the python keyword would report an error or a warning
-    (a warning needs the detailed pass to be reported)."""
-
-    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
-        del schema_path
-        self.when = value.get("when")
-        self.on_object = _on_objects(parent_schema)
-
-    def validate(self, instance: Any) -> None:
-        if self.on_object and not isinstance(instance, dict):
-            return
-        from .targets import verdict
-
-        if verdict(self.when, _current().judging.env) is not False:
-            raise ValueError("unsupported")
-
-
 class _RsStrictInt:
-    """Where the schema wants an integer, a float such as 2.0 is invalid (as in the python-jsonschema pass)."""
+    """Where the schema wants an integer, a float such as 2.0 is invalid (as in the python-jsonschema pass).
+    Compiled only for configs that write one (a Python keyword costs a call per integer of the config)."""
 
     def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
         del parent_schema, value, schema_path
@@ -323,21 +331,15 @@ class _RsStrictInt:
             raise ValueError("integer written as a float")
 
 
-class _RsRules:
-    """``x-rules`` for jsonschema-rs: the same rules as the python-jsonschema keyword; any failure (a warning too,
-    which the detailed pass then reports) makes the config invalid here."""
+def _gate(gate: dict[str, Any], env: Environment) -> Any:
+    """What an ``x-unsupported`` gate (``sat_config.schema_source``) is for the compiled engine in ``env``: true
+    where the condition does not hold, else false (for a type: false for objects, whose other values "type"
+    reports)."""
+    from .targets import verdict
 
-    def __init__(self, parent_schema: Any, value: Any, schema_path: Any) -> None:
-        del schema_path
-        self.rules, self.node = value, parent_schema
-
-    def validate(self, instance: Any) -> None:
-        for _ in rule_failures(self.rules, instance, self.node):
-            raise ValueError("cross-field rule failed")
-
-
-_RS_KEYWORDS: dict[str, Any] = {"x-unsupported": _RsUnsupported, "x-rules": _RsRules, STRICT_INT: _RsStrictInt,
-                                EXTENSION_RULES: RsKeyword}
+    if verdict(gate["when"], env) is False:
+        return True
+    return {"not": {"type": "object"}} if gate["on_object"] else False
 
 
 class Engine:
@@ -347,7 +349,9 @@ class Engine:
     def __init__(self, schema: dict[str, Any], prepared: bool = False) -> None:
         """``schema``: an editor schema (made ready here), or with ``prepared`` a validation schema."""
         self.schema: dict[str, Any] = schema if prepared else validation_schema(schema)
-        self._branches: dict[str, Any] = {}
+        self._branches: dict[tuple[Any, ...], Any] = {}
+        self._registries: dict[tuple[bool, ...], Any] = {}
+        self._env_keys: dict[tuple[str | None, ...], tuple[bool, ...]] = {}
 
     def lookup(self, ref: str) -> Any:
         """The schema object an internal ``$ref`` names (``#`` or ``#/$defs/<name>``, as the bundler writes them;
@@ -373,38 +377,72 @@ class Engine:
         return _validator_class()(self.schema, registry=registry)
 
     @cached_property
-    def _registry(self) -> Any:
-        import jsonschema_rs
+    def root(self) -> Location:
+        return self.walker.location((self.schema,))
 
-        return jsonschema_rs.Registry([(BUNDLE_URI, self.schema)])
+    @cached_property
+    def _gates(self) -> dict[str, dict[str, Any]]:
+        return {name: d["x-gate"] for name, d in self.schema.get("$defs", {}).items() if "x-gate" in d}
 
-    def _compiled(self, ref: str) -> Any:
-        compiled = self._branches.get(ref)
+    def _registry(self, env: Environment) -> tuple[Any, ...]:
+        """The jsonschema-rs registry of the schema as ``env`` sees it (its gates decided), and its key."""
+        facts = (env.target.name, env.target_how, env.torch)  # all a condition reads of an environment
+        key = self._env_keys.get(facts)
+        if key is None:
+            key = self._env_keys[facts] = tuple(_gate(gate, env) is True for gate in self._gates.values())
+        registry = self._registries.get(key)
+        if registry is None:
+            import jsonschema_rs
+
+            defs = {**self.schema.get("$defs", {}), **{name: _gate(gate, env) for name, gate in self._gates.items()}}
+            registry = self._registries[key] = jsonschema_rs.Registry([(BUNDLE_URI, {**self.schema, "$defs": defs})])
+        return key, registry
+
+    def _compiled(self, ref: str, env: Environment, strict: bool) -> Any:
+        key, registry = self._registry(env)
+        compiled = self._branches.get((key, ref, strict))
         if compiled is None:
             import jsonschema_rs
 
-            compiled = self._branches[ref] = jsonschema_rs.validator_for(
-                {"$ref": BUNDLE_URI + ref}, registry=self._registry, keywords=_RS_KEYWORDS, offline=True)
+            compiled = self._branches[key, ref, strict] = jsonschema_rs.validator_for(
+                {"$ref": BUNDLE_URI + ref}, registry=registry, keywords={STRICT_INT: _RsStrictInt} if strict else None,
+                offline=True)
         return compiled
+
+    def valid(self, instance: Any, ref: str, at: Location, env: Environment) -> bool:
+        """The fast verdict on ``instance`` at the place ``at`` of the schema object ``ref`` names: the compiled
+        structure (gates decided for ``env``; integers checked strictly only when the config writes a float such
+        as 2.0), then every cross-field rule on the config seen with its defaults (rules raise nothing here: one
+        that fails or raises sends the config to the detailed pass)."""
+        if not self._compiled(ref, env, False).is_valid(instance):
+            return False
+        found = seen(instance, at)
+        if found.integral_floats and not self._compiled(ref, env, True).is_valid(instance):
+            return False
+        return not any(_site_fails(view, place.checks) for view, place in found.sites)
 
     def branch_valid(self, branch: Any, instance: Any) -> bool:
         """The compiled engine's verdict on a tagged component (a ``{"$ref": "#/$defs/..."}`` branch)."""
         ref = branch.get("$ref") if isinstance(branch, dict) and len(branch) == 1 else None
-        return isinstance(ref, str) and ref.startswith("#/$defs/") and self._compiled(ref).is_valid(instance)
+        return isinstance(ref, str) and ref.startswith("#/$defs/") and self.valid(
+            instance, ref, self.walker.location((branch,)), _current().judging.env)
 
-    def is_valid(self, config: Any) -> bool:
-        """The compiled engine's verdict on a whole config: its model type's branch, compiled on first use."""
+    def is_valid(self, config: Any, judging: Judging | None = None) -> bool:
+        """The fast verdict on a whole config: its model type's branch, compiled on first use."""
+        judging = judging or default_judging()
         discriminator = self.schema.get("discriminator")
         if not isinstance(config, dict) or not discriminator:
-            return bool(self._compiled("#").is_valid(config))
-        branches = self.schema["oneOf"]
-        token = _RUN.set(_RUN.get() or _Run(default_judging(), self))
+            return self.valid(config, "#", self.root, judging.env)
+        token = _RUN.set(_Run(judging, self))
         try:
-            index = _tag_table(branches, discriminator["propertyName"]).get(config.get(
-                discriminator["propertyName"])) if _hashable(config.get(discriminator["propertyName"])) else None
-            return index is not None and self.branch_valid(branches[index], config)
+            prop = discriminator["propertyName"]
+            tag = config.get(prop)
+            index = _tag_table(self.schema["oneOf"], prop).get(tag) if _hashable(tag) else None
         finally:
             _RUN.reset(token)
+        branch = self.schema["oneOf"][index] if index is not None else None
+        ref = branch.get("$ref") if isinstance(branch, dict) and len(branch) == 1 else None
+        return isinstance(ref, str) and self.valid(config, ref, self.root, judging.env)
 
 
 def _hashable(value: Any) -> bool:
@@ -508,9 +546,10 @@ def find_problems(config: Any, fast: bool = True, judging: Judging | None = None
     run = _Run(judging, judging.engine)
     token = _RUN.set(run)
     try:
-        if fast and run.engine.is_valid(config):
+        if fast and run.engine.is_valid(config, judging):
             return []
         run.prune = config if fast and isinstance(config, dict) else None
+        run.config = config
         errors = list(run.engine.py.iter_errors(config))
     finally:
         _RUN.reset(token)

@@ -252,8 +252,6 @@ def test_an_unknown_tag_lists_built_in_and_extension_tags(merged):
     assert "'t5'" in problem.message and "'mlp_projection'" in problem.message
 
 
-@pytest.mark.xfail(condition=KEYWORD not in getattr(__import__("sat_config.validation").validation, "_RS_KEYWORDS", {}),
-                   reason="sat_config/validation.py does not register the x-extension-rules keyword yet", strict=True)
 def test_extension_rules_report_errors_and_warnings(merged):
     found = {(p.path, p.kind, p.severity): p.message for p in problems(toy_config(num_heads=5), merged)}
     assert found == {("$.model.num_heads", "cross_field", "error"): "hidden_dim (64) must be a multiple of "

@@ -4,12 +4,14 @@ have and for systematic mutants of them, so confirming validity with the fast en
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from support.edits import delete_at, paths_in, set_at
 from support.files import EXAMPLES, UPSTREAM, case_config, case_files, load_json, upstream_params
 
+import sat_config
 from sat_config.validation import fast_validator, find_problems
 
 SOURCES = upstream_params(EXAMPLES + UPSTREAM)
@@ -53,3 +55,36 @@ def test_fast_path_reports_the_same_problems_as_the_slow_path():
     config = load_json(EXAMPLES[0])
     config["sample_rate"] = 0
     assert find_problems(config) == find_problems(config, fast=False) != []
+
+
+TARGET_CASES = sorted((Path(__file__).parent / "cases" / "targets").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", TARGET_CASES, ids=lambda p: p.stem)
+def test_engines_agree_in_every_environment(path):
+    """The compiled engine decides each x-unsupported gate per environment as the detailed pass does."""
+    case = load_json(path)
+    config = case_config(case)
+    for key in case["verdicts"]:
+        if key in ("installed", "validation-only"):
+            judge = sat_config.judging()
+        else:
+            target, _, torch = key.partition("@")
+            judge = sat_config.judging(target=target, torch=torch)
+        slow_valid = find_problems(config, fast=False, judging=judge) == []
+        assert judge.engine.is_valid(config, judge) == slow_valid, key
+
+
+@pytest.mark.parametrize(("where", "valid"), [
+    (("sample_rate",), False), (("model", "encoder", "config", "c_mults", 1), False),
+    (("training", "learning_rate"), True)])
+def test_integers_are_strict_only_where_the_schema_wants_one(where, valid):
+    """A float such as 2.0 is no integer (upstream's constructors reject it); where a number is wanted it is fine.
+    The compiled engine checks integers strictly only for configs that write such a float."""
+    config = load_json(EXAMPLES[0])  # an autoencoder
+    node = config
+    for part in where[:-1]:
+        node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]
+    node[where[-1]] = float(node[where[-1]] if where[-1] in node or isinstance(node, list) else 1)
+    assert fast_validator().is_valid(config) is valid
+    _agree(config)

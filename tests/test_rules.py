@@ -14,7 +14,7 @@ import pytest
 from support.files import EXAMPLES, UPSTREAM, case_config, case_files, load_json
 
 from sat_config import problems_in
-from sat_config.defaults import WithDefaults
+from sat_config.defaults import WithDefaults, seen
 from sat_config.rules import RULES
 from sat_config.rules.registry import Rule
 from sat_config.schemawalk import bundled_walker
@@ -27,19 +27,20 @@ def _config(path: Path) -> Any:
     return case_config(data) if "cases" in path.parts else data
 
 
-def _rule_sites(config: Any) -> Iterator[tuple[tuple[Any, ...], WithDefaults, list[str]]]:
-    """(path, object seen with its defaults, rule ids) for every object the schema gives rules."""
+def _rule_sites(config: Any) -> Iterator[tuple[WithDefaults, list[str]]]:
+    """(object seen with its defaults, rule ids) for every object the schema gives rules, as the validator sees
+    them."""
     walker = bundled_walker()
-    for parts, value, node in walker.walk(config):
-        if "x-rules" in node and isinstance(value, dict):
-            yield parts, WithDefaults(value, walker.location((node,)).applied(value)), node["x-rules"]
+    for view, place in seen(config, walker.location((walker.root,))).sites:
+        for node in place.checks:
+            yield view, node.get("x-rules", [])
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_no_rule_raises_where_the_schema_applies_it(path):
-    for _, seen, rule_ids in _rule_sites(_config(path)):
+    for view, rule_ids in _rule_sites(_config(path)):
         for rule_id in rule_ids:
-            RULES[rule_id].failures(seen)  # raises on a bug
+            RULES[rule_id].failures(view)  # raises on a bug
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -47,17 +48,17 @@ def test_no_rule_raises_on_any_object_of_the_config(path):
     """A rule guards the data it reads (``needs``, type checks), so even an object it was not written for passes
     through it without an exception."""
     sites = list(_rule_sites(_config(path)))
-    for _, seen, _ in sites:
+    for view, _ in sites:
         for rule in RULES.values():
-            rule.failures(seen)
+            rule.failures(view)
 
 
 def test_every_model_rule_fails_on_some_negative_case():
     """(The training and torch rules are proven against upstream in tests/test_training.py.)"""
     fired: set[str] = set()
     for path in case_files("negative"):
-        for _, seen, rule_ids in _rule_sites(_config(path)):
-            fired |= {rule_id for rule_id in rule_ids if RULES[rule_id].failures(seen)}
+        for view, rule_ids in _rule_sites(_config(path)):
+            fired |= {rule_id for rule_id in rule_ids if RULES[rule_id].failures(view)}
     assert {r for r in RULES if not r.startswith(("training.", "torch."))} - fired == set()
 
 

@@ -11,12 +11,9 @@ reported as a problem of kind ``internal`` by the validator.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard, TypeVar
-
-from ..defaults import ListWithDefaults, WithDefaults
 
 Obj = Mapping[str, Any]
 T = TypeVar("T")
@@ -39,7 +36,7 @@ def is_number(value: Any) -> TypeGuard[int | float]:
 
 def is_list(value: Any) -> TypeGuard[Sequence[Any]]:
     """A JSON array (a list, or a list read with defaults)."""
-    return type(value) is list or type(value) is ListWithDefaults
+    return isinstance(value, list)
 
 
 def written(obj: Any) -> Any:
@@ -69,7 +66,7 @@ _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "str": lambda v: isinstance(v, str),
     "bool": lambda v: isinstance(v, bool),
     "list": is_list,
-    "object": lambda v: isinstance(v, Mapping),
+    "object": lambda v: isinstance(v, dict),
     "ints": lambda v: is_list(v) and all(type(i) is int for i in written(v)),
 }
 
@@ -79,28 +76,14 @@ _MISSING = object()
 def get(obj: Any, dotted: str, default: Any = None) -> Any:
     """``obj["a"]["b"]...`` for ``"a.b"`` (list indices as digits); ``default`` when a step is missing or the
     value is null."""
-    if type(obj) is WithDefaults:  # rules read the same paths of one object again and again
-        key = "@" + dotted  # (the helpers' ``once`` names never start with @)
-        found = obj.scratch.get(key, _MISSING)
-        if found is _MISSING:
-            found = obj.scratch[key] = _walk(obj, dotted)
-        return default if found is None else found
-    found = _walk(obj, dotted)
-    return default if found is None else found
-
-
-def _walk(obj: Any, dotted: str) -> Any:
-    """The value at a dotted path, or None."""
     for part, index in _PATHS.get(dotted) or _split(dotted):
-        if type(obj) is WithDefaults or type(obj) is dict:
-            obj = obj.get(part, _MISSING)
-        elif index is not None and is_list(obj) and index < len(obj):
+        if isinstance(obj, dict):
+            obj = obj.get(part)
+        elif index is not None and isinstance(obj, list) and index < len(obj):
             obj = obj[index]
         else:
-            return None
-        if obj is _MISSING:
-            return None
-    return obj
+            return default
+    return default if obj is None else obj
 
 
 _PATHS: dict[str, tuple[tuple[str, int | None], ...]] = {}
@@ -122,18 +105,31 @@ class Rule:
     needs: Mapping[str, TypeName] = field(default_factory=dict)
     severity: Literal["error", "warning"] = "error"
     fails_when: str = ""  # for warnings: the downstream use that fails
+    guards: tuple[tuple[str, Callable[[Any], bool]], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "guards", tuple((path, _TYPE_CHECKS[kind]) for path, kind in self.needs.items()))
 
     @property
     def description(self) -> str:
         """The rule's docstring: what it checks and what fails upstream otherwise."""
-        return inspect.cleandoc(self.check.__doc__ or "")
+        from inspect import cleandoc
+
+        return cleandoc(self.check.__doc__ or "")
 
     def applies(self, obj: Obj) -> bool:
         """Whether every value the rule reads is present with its declared type."""
-        for path, kind in self.needs.items():
-            if not _TYPE_CHECKS[kind](get(obj, path, _MISSING)):
+        for path, check in self.guards:
+            if not check(get(obj, path, _MISSING)):
                 return False
         return True
+
+    def fails(self, obj: Obj) -> bool:
+        """Whether the rule fails on ``obj`` (the fast verdict: no messages kept); exceptions propagate."""
+        if not self.applies(obj):
+            return False
+        outcome = self.check(obj)
+        return outcome is not None and (isinstance(outcome, str) or len(outcome) > 0)
 
     def failures(self, obj: Obj) -> list[tuple[Path, str, str | None]]:
         """(path relative to ``obj``, message, suggestion) for each failure; exceptions propagate (a bug in the
