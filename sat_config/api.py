@@ -6,7 +6,6 @@ import copy
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -150,7 +149,7 @@ def problems_in_document(doc: Document, judge: Judging | None = None) -> list[Pr
     located = []
     for problem in problems:
         position = doc.locate(problem.parts) if problem.line is None and doc.parsed else None
-        located.append(replace(problem, line=position[0], column=position[1]) if position else problem)
+        located.append(problem._replace(line=position[0], column=position[1]) if position else problem)
     located.sort(key=lambda p: (p.line is None, p.line or 0, p.column or 0))
     return located
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 # The kinds of problem, from the CLI's JSON contract (README: "Kinds").
 Kind = Literal[
@@ -41,9 +40,9 @@ def _quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a config: where (``path``), what (``kind``, ``message``), and a likely fix."""
+class Problem(NamedTuple):
+    """One thing wrong with a config: where (``path``), what (``kind``, ``message``), and a likely fix. An
+    immutable record: ``problem._replace(line=3)`` makes a changed copy."""
 
     path: str
     kind: Kind
@@ -60,7 +59,7 @@ class Problem:
         return self.severity == "error"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         del data["parts"]
         return data
 

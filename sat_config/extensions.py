@@ -60,9 +60,9 @@ def _meta_text() -> str:
 
 @cache
 def _meta_validator() -> Any:
-    import jsonschema_rs
+    from .compiled import jsonschema_rs
 
-    return jsonschema_rs.validator_for(json.loads(_meta_text()))
+    return jsonschema_rs().validator_for(json.loads(_meta_text()))
 
 
 def load_extension(path: str | Path, origin: str = "--extension") -> Extension:
@@ -105,11 +105,12 @@ def fragments(data: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], Any]]:
 
 
 def _check_schema(schema: Any, parts: tuple[Any, ...], source: str) -> None:
-    import jsonschema_rs
+    from .compiled import jsonschema_rs
 
+    library = jsonschema_rs()
     try:
-        jsonschema_rs.meta.validate(schema)
-    except jsonschema_rs.ValidationError as exc:
+        library.meta.validate(schema)
+    except library.ValidationError as exc:
         raise ExtensionError(source, json_path((*parts, *exc.instance_path)),
                              f"not a valid JSON Schema (draft 2020-12): {exc.message}") from None
     for where, node in subschemas(schema, parts):

@@ -11,9 +11,8 @@ import json
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConfigError, Problem, json_path
 
@@ -33,16 +32,17 @@ class _ParseFailure(Exception):
         self.line, self.column = line, column
 
 
-@dataclass
 class Document:
     """A loaded config file: its data, the problems found while parsing, and a way back to line/column."""
 
-    source: str
-    text: str
-    is_yaml: bool
-    data: Any = None
-    problems: list[Problem] = field(default_factory=list)
-    _positions: dict[tuple[Any, ...], tuple[int, int]] | None = None
+    def __init__(self, source: str, text: str, is_yaml: bool, data: Any = None,
+                 problems: list[Problem] | None = None) -> None:
+        self.source, self.text, self.is_yaml, self.data = source, text, is_yaml, data
+        self.problems: list[Problem] = [] if problems is None else problems
+        self._positions: dict[tuple[Any, ...], tuple[int, int]] | None = None
+
+    def __repr__(self) -> str:
+        return f"Document({self.source!r}, is_yaml={self.is_yaml}, problems={self.problems!r})"
 
     @property
     def parsed(self) -> bool:
@@ -291,8 +291,7 @@ def _yaml_positions(text: str) -> dict[tuple[Any, ...], tuple[int, int]]:
     return out
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Where a value sits in the source text (character offsets, end exclusive), and its key if it has one."""
 
     value: tuple[int, int]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import abc
 import json
 import os
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -44,12 +43,17 @@ def version() -> str:
     return dist.version if dist else "unknown (not installed)"
 
 
-@dataclass
 class FileResult:
     """The problems of one checked file."""
 
-    file: str
-    problems: list[Problem] = field(default_factory=list)
+    __slots__ = ("file", "problems")
+
+    def __init__(self, file: str, problems: list[Problem] | None = None) -> None:
+        self.file = file
+        self.problems: list[Problem] = [] if problems is None else problems
+
+    def __repr__(self) -> str:
+        return f"FileResult({self.file!r}, {self.problems!r})"
 
     @property
     def errors(self) -> list[Problem]:
@@ -60,14 +64,20 @@ class FileResult:
         return [p for p in self.problems if not p.is_error]
 
 
-@dataclass
 class Report:
     """Everything one command checked: per-file results, and how many files a directory walk skipped."""
 
-    files: list[FileResult] = field(default_factory=list)
-    skipped: int = 0
-    strict: bool = False
-    judged: dict[str, Any] | None = None  # the environment judged against (sat_config.targets.Environment.to_dict)
+    __slots__ = ("files", "skipped", "strict", "judged")
+
+    def __init__(self, files: list[FileResult] | None = None, skipped: int = 0, strict: bool = False,
+                 judged: dict[str, Any] | None = None) -> None:
+        self.files: list[FileResult] = [] if files is None else files
+        self.skipped = skipped
+        self.strict = strict
+        self.judged = judged  # the environment judged against (sat_config.targets.Environment.to_dict)
+
+    def __repr__(self) -> str:
+        return f"Report({self.files!r}, skipped={self.skipped}, strict={self.strict}, judged={self.judged!r})"
 
     def valid(self, result: FileResult) -> bool:
         return not (result.problems if self.strict else result.errors)
@@ -109,7 +119,7 @@ class Reporter(abc.ABC):
 
     def linked(self, problem: Problem) -> Problem:
         """``problem`` with its ``doc`` as a link the user can open."""
-        return replace(problem, doc=doc_url(problem.doc, self.doc_base))
+        return problem._replace(doc=doc_url(problem.doc, self.doc_base))
 
     def write(self, text: str) -> None:
         self.stream.write(text + "\n")

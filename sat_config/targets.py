@@ -13,10 +13,11 @@ True (it fails here: an error), False (it works here) or None (cannot tell here:
 from __future__ import annotations
 
 import json
+import operator
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from . import installed
 
@@ -27,8 +28,7 @@ class TargetError(ValueError):
     """A target or torch version the user named does not exist or does not parse."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     name: str
     title: str
     distribution: str
@@ -38,8 +38,7 @@ class Target:
     runtime_differences: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
     """What a config is judged against, and how each part of it was learnt."""
 
     target: Target
@@ -92,13 +91,41 @@ def target_named(name: str) -> Target:
         raise TargetError(f"unknown target {name!r}; known targets: {', '.join(targets())}") from None
 
 
+# A plain release (2.9.1, or 2.9.1+cu121) and a comparison with one (>=2.7) are read here; anything else through
+# packaging, whose import costs more than a validation (tests/test_targets.py checks that both agree).
+_PLAIN_VERSION = re.compile(r"\s*v?(\d+(?:\.\d+)*)(?:\+[0-9A-Za-z.]+)?\s*")
+_PLAIN_CLAUSE = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d+(?:\.\d+)*)\s*")
+_COMPARE = {">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">": operator.gt,
+            "<": operator.lt}
+
+
 def _release(version: str) -> tuple[int, ...]:
+    plain = _PLAIN_VERSION.fullmatch(version)
+    if plain:
+        return tuple(int(part) for part in plain.group(1).split("."))
     from packaging.version import InvalidVersion, Version
 
     try:
         return Version(version).release
     except InvalidVersion:
         raise TargetError(f"not a version: {version!r} (e.g. --torch 2.6 or 2.9.1)") from None
+
+
+def version_matches(specifier: str, version: str) -> bool:
+    """Whether the release of ``version`` satisfies ``specifier`` (PEP 440, pre-releases included)."""
+    release = _release(version)
+    clauses = [_PLAIN_CLAUSE.fullmatch(clause) for clause in specifier.split(",")]
+    if all(clauses):
+        return all(_COMPARE[m.group(1)](*_padded(release, tuple(int(p) for p in m.group(2).split("."))))
+                   for m in clauses if m)
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet(specifier).contains(".".join(map(str, release)), prereleases=True)
+
+
+def _padded(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    width = max(len(a), len(b))
+    return a + (0,) * (width - len(a)), b + (0,) * (width - len(b))
 
 
 def _detect_target() -> tuple[Target, How, str | None]:
@@ -155,9 +182,7 @@ def _clause(key: str, value: str, env: Environment) -> bool | None:
     if key == "torch":
         if env.torch is None:
             return None
-        from packaging.specifiers import SpecifierSet
-
-        return SpecifierSet(value).contains(".".join(map(str, _release(env.torch))), prereleases=True)
+        return version_matches(value, env.torch)
     if key == "missing":
         if not env.installed:
             return None

@@ -22,15 +22,15 @@ import json
 import re
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:  # python-jsonschema is imported only when a config has problems
     from jsonschema.exceptions import ValidationError
 
     from .targets import Environment
 
+from .compiled import jsonschema_rs
 from .defaults import WithDefaults, seen, with_defaults
 from .errors import Kind, Problem, Severity, json_path
 from .extension_rules import KEYWORD as EXTENSION_RULES
@@ -53,14 +53,13 @@ _RANGE = {
 _KINDS: dict[str, Kind] = {"type": "type", "required": "required", "enum": "enum", "const": "enum"}
 
 
-@dataclass(frozen=True)
-class Judging:
+class Judging(NamedTuple):
     """What a config is judged against: the environment (target, torch), the open or closed world, and the
-    schema (the bundled one, or one assembled with extensions)."""
+    schema (the bundled one, or one assembled with extensions; ``judging._replace(schema=...)`` swaps it)."""
 
     env: Environment
     unknown_types: UnknownTypes = "error"
-    schema: dict[str, Any] | None = field(default=None, compare=False)
+    schema: dict[str, Any] | None = None
     extensions: tuple[str, ...] = ()  # one line per extension merged into ``schema``
 
     @property
@@ -75,13 +74,16 @@ def default_judging() -> Judging:
     return judging()
 
 
-@dataclass
 class _Run:
-    judging: Judging
-    engine: Engine
-    prune: Any = None  # the config (known invalid): tagged components below it are confirmed by the fast engine
-    config: Any = None  # the config of the detailed pass, whose objects the rules read as ``views`` show them
-    views: dict[int, WithDefaults] | None = None
+    """One validation in progress: what it judges against, and what the detailed pass knows of the config."""
+
+    __slots__ = ("judging", "engine", "prune", "config", "views")
+
+    def __init__(self, judging: Judging, engine: Engine) -> None:
+        self.judging, self.engine = judging, engine
+        self.prune: Any = None  # the config (known invalid): tagged components below it the fast engine confirms
+        self.config: Any = None  # the config of the detailed pass, whose objects rules read as ``views`` show them
+        self.views: dict[int, WithDefaults] | None = None
 
     def view(self, instance: dict[str, Any], node: Any) -> WithDefaults:
         """``instance`` as its rules read it: seen with its defaults, as the fast engine sees it in the config
@@ -392,19 +394,15 @@ class Engine:
             key = self._env_keys[facts] = tuple(_gate(gate, env) is True for gate in self._gates.values())
         registry = self._registries.get(key)
         if registry is None:
-            import jsonschema_rs
-
             defs = {**self.schema.get("$defs", {}), **{name: _gate(gate, env) for name, gate in self._gates.items()}}
-            registry = self._registries[key] = jsonschema_rs.Registry([(BUNDLE_URI, {**self.schema, "$defs": defs})])
+            registry = self._registries[key] = jsonschema_rs().Registry([(BUNDLE_URI, {**self.schema, "$defs": defs})])
         return key, registry
 
     def _compiled(self, ref: str, env: Environment, strict: bool) -> Any:
         key, registry = self._registry(env)
         compiled = self._branches.get((key, ref, strict))
         if compiled is None:
-            import jsonschema_rs
-
-            compiled = self._branches[key, ref, strict] = jsonschema_rs.validator_for(
+            compiled = self._branches[key, ref, strict] = jsonschema_rs().validator_for(
                 {"$ref": BUNDLE_URI + ref}, registry=registry, keywords={STRICT_INT: _RsStrictInt} if strict else None,
                 offline=True)
         return compiled

@@ -265,7 +265,6 @@ def my_rules() -> set[str]:
 @contextmanager
 def fired_rules(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
     """Record the ids of the rules that fail while validating inside the block."""
-    import dataclasses
 
     from sat_config.rules import RULES
 
@@ -282,7 +281,7 @@ def fired_rules(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
 
     with monkeypatch.context() as patch:
         for rule_id, rule in list(RULES.items()):
-            patch.setitem(RULES, rule_id, dataclasses.replace(rule, check=spy(rule_id, rule.check)))
+            patch.setitem(RULES, rule_id, rule._replace(check=spy(rule_id, rule.check)))
         yield fired
 
 

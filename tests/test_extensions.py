@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ def write(tmp_path: Path, data: Any, name: str = "ext.json") -> Path:
 
 
 def problems(config: Any, bundle: dict[str, Any]) -> list[Any]:
-    return find_problems(config, judging=replace(default_judging(), schema=bundle))
+    return find_problems(config, judging=default_judging()._replace(schema=bundle))
 
 
 @pytest.fixture(scope="module")
@@ -352,7 +351,7 @@ def test_no_edit_of_an_extension_crashes_it_is_merged_or_reported():
 
 
 def test_open_world_leaves_unknown_types_unchecked_and_still_checks_extension_types(merged):
-    judging = replace(default_judging(), schema=merged, unknown_types="warn")
+    judging = default_judging()._replace(schema=merged, unknown_types="warn")
     config = dit_config(gated=True)
     config["model"]["conditioning"]["configs"].append({"id": "video", "type": "video_sync", "config": {"x": 1}})
     config["model"]["conditioning"]["configs"][0]["config"]["input_dimm"] = 3

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -50,7 +49,7 @@ def _configs(folder: str) -> list[Path]:
 @pytest.mark.parametrize("folder", sorted(FORKS))
 def test_fork_configs_validate_with_their_extension_except_real_problems(folder):
     extension, expected = FORKS[folder]
-    judging = replace(default_judging(), schema=merge(load_bundled_schema(),
+    judging = default_judging()._replace(schema=merge(load_bundled_schema(),
                                                       [load_extension(REPO / "examples" / "extensions" / extension)]))
     configs = _configs(folder)
     assert configs and set(expected) <= {p.name for p in configs}

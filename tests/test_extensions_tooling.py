@@ -7,7 +7,6 @@ import importlib.util
 import json
 import re
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +159,6 @@ def test_the_worked_example_of_the_docs_merges_and_catches_the_typos_it_shows(tm
                         "diffusion": {"type": "dit", "cross_attention_cond_ids": ["features"],
                                       "config": {"io_channels": 2, "embed_dim": 64, "depth": 1, "num_heads": 2,
                                                  "cond_token_dim": 64, "gatd": True}}}}
-    found = {(p.path, p.suggestion) for p in find_problems(config, judging=replace(default_judging(), schema=merged))}
+    found = {(p.path, p.suggestion) for p in find_problems(config, judging=default_judging()._replace(schema=merged))}
     assert found == {("$.model.conditioning.configs[0].type", "mlp_projection"),
                      ("$.model.diffusion.config.gatd", "gated")}

@@ -103,13 +103,12 @@ def test_every_rule_says_what_it_checks(rule_id):
 
 
 def test_a_warning_rule_gives_a_warning_and_the_config_stays_usable(monkeypatch):
-    import dataclasses
     import warnings
 
     import sat_config
 
     rule = RULES["autoencoder.latent_dim"]
-    monkeypatch.setitem(RULES, rule.id, dataclasses.replace(rule, severity="warning",
+    monkeypatch.setitem(RULES, rule.id, rule._replace(severity="warning",
                                                             fails_when="the autoencoder is used as a pretransform"))
     config = json.loads((EXAMPLES[0].parent / "autoencoder_tiny_vae.json").read_text())
     config["model"]["latent_dim"] += 1

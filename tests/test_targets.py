@@ -209,3 +209,15 @@ def test_editor_schema_per_target_drops_what_the_target_builds():
     assert "the taae encoder" in wheel_schema and "the taae encoder" not in main_schema
     assert "LR scheduler 'InverseLR'" in wheel_schema and "LR scheduler 'InverseLR'" not in main_schema
     assert "local_attn" in main_schema and "the local_attn encoder" in main_schema  # broken everywhere
+
+
+@pytest.mark.parametrize("specifier", [">=2.7", "<2.7", "==2.7", "!=2.7", ">2.7", "<=2.7.1", ">=2.6,<2.8", "==2.7.*",
+                                       "~=2.7"])
+def test_version_matching_agrees_with_packaging(specifier):
+    from packaging.specifiers import SpecifierSet
+
+    for version in ["2.6", "2.7", "2.7.0", "2.7.1", "2.8", "2.9.1", "2.9.1+cu121", "2.10.0", "3", "2.7.0rc1",
+                    "2.10.0.dev20260101"]:
+        release = ".".join(map(str, targets._release(version)))
+        expected = SpecifierSet(specifier).contains(release, prereleases=True)
+        assert targets.version_matches(specifier, version) == expected, (specifier, version)

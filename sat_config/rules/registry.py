@@ -12,8 +12,7 @@ reported as a problem of kind ``internal`` by the validator.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeGuard, TypeVar
+from typing import Any, Literal, NamedTuple, TypeGuard, TypeVar
 
 Obj = Mapping[str, Any]
 T = TypeVar("T")
@@ -95,20 +94,20 @@ def _split(dotted: str) -> tuple[tuple[str, int | None], ...]:
     return parts
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A registered cross-field rule."""
+class Rule(NamedTuple):
+    """A registered cross-field rule (``rule._replace(check=...)`` makes a changed copy)."""
 
     id: str
     check: Check
     at: Path | None = None  # None: the rule returns the paths it blames
-    needs: Mapping[str, TypeName] = field(default_factory=dict)
+    needs: Mapping[str, TypeName] = {}
     severity: Literal["error", "warning"] = "error"
     fails_when: str = ""  # for warnings: the downstream use that fails
-    guards: tuple[tuple[str, Callable[[Any], bool]], ...] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "guards", tuple((path, _TYPE_CHECKS[kind]) for path, kind in self.needs.items()))
+    @property
+    def guards(self) -> tuple[tuple[str, Callable[[Any], bool]], ...]:
+        """(dotted path, type check) per value the rule needs."""
+        return _guards(self.needs)
 
     @property
     def description(self) -> str:
@@ -119,7 +118,7 @@ class Rule:
 
     def applies(self, obj: Obj) -> bool:
         """Whether every value the rule reads is present with its declared type."""
-        for path, check in self.guards:
+        for path, check in _guards(self.needs):
             if not check(get(obj, path, _MISSING)):
                 return False
         return True
@@ -144,6 +143,17 @@ class Rule:
                 raise TypeError(f"rule {self.id!r} returned a message but declares no 'at' path to blame")
             return [(self.at, outcome, None)]
         return [(failure[0], failure[1], failure[2] if len(failure) > 2 else None) for failure in outcome]
+
+
+_GUARDS: dict[int, tuple[Mapping[str, TypeName], tuple[tuple[str, Callable[[Any], bool]], ...]]] = {}
+
+
+def _guards(needs: Mapping[str, TypeName]) -> tuple[tuple[str, Callable[[Any], bool]], ...]:
+    """(dotted path, type check) per entry of ``needs`` (made once per mapping)."""
+    cached = _GUARDS.get(id(needs))
+    if cached is None or cached[0] is not needs:
+        cached = _GUARDS[id(needs)] = (needs, tuple((path, _TYPE_CHECKS[kind]) for path, kind in needs.items()))
+    return cached[1]
 
 
 RULES: dict[str, Rule] = {}
