@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import warnings
 from collections.abc import Sequence
@@ -40,7 +39,9 @@ def to_plain(config: Any) -> Any:
 def for_upstream(plain: Any) -> Any:
     """What upstream's constructors get: a private copy (some mutate their dict in place: seanet reverses its
     ``ratios``) without ``$schema``. Made only when a model is about to be built."""
-    return {k: copy.deepcopy(v) for k, v in plain.items() if k != "$schema"}
+    from copy import deepcopy  # imported here: validation alone never copies
+
+    return {k: deepcopy(v) for k, v in plain.items() if k != "$schema"}
 
 
 def judging(target: str | None = None, torch: str | None = None, unknown_types: UnknownTypes = "error",

@@ -6,7 +6,6 @@ one walk; the config itself is not modified). Both find defaults with the one sc
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .schemawalk import Location, Node, Parts, SchemaWalker, bundled_walker
@@ -16,15 +15,17 @@ def fill_defaults(config: Any, schema: Node | None = None) -> tuple[Any, list[Pa
     """A copy of ``config`` with every default of ``schema`` (default: the bundled schema) filled in where the
     key is absent, nested defaults included, and the path of each filled key, in walk order. ``config`` is not
     modified."""
+    from copy import deepcopy  # imported here: validation alone never copies
+
     walker = bundled_walker() if schema is None else SchemaWalker(schema)
-    filled = copy.deepcopy(config)
+    filled = deepcopy(config)
     paths: list[Parts] = []
     for parts, value, node in walker.walk(filled):
         if not isinstance(value, dict):
             continue
         for key, default in walker.defaults((node,)).items():
             if key not in value:
-                value[key] = copy.deepcopy(default)
+                value[key] = deepcopy(default)
                 paths.append(parts + (key,))
     return filled, paths
 
