@@ -282,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             results["figures"][name] = figure(args.repeats)
         except Exception as exc:  # a figure that cannot run is reported, not hidden
             results["figures"][name] = {"error": f"{type(exc).__name__}: {exc}", "targets": {}}
-        print(json.dumps(results["figures"][name].get("targets", {})), flush=True)
+        shown = results["figures"][name] if args.only else results["figures"][name].get("targets", {})
+        print(json.dumps(shown), flush=True)  # --only: the whole figure (results.json is left alone)
     if not args.only:
         (REPO / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         (REPO / "bench" / "RESULTS.md").write_text(render_markdown(results))
