@@ -81,7 +81,7 @@ class _Run:
 
     def __init__(self, judging: Judging, engine: Engine) -> None:
         self.judging, self.engine = judging, engine
-        self.prune: Any = None  # the config (known invalid): tagged components below it the fast engine confirms
+        self.prune: Any = None  # the config (known invalid): parts below it the fast engine confirms are skipped
         self.config: Any = None  # the config of the detailed pass, whose objects rules read as ``views`` show them
         self.views: dict[int, WithDefaults] | None = None
 
@@ -180,9 +180,6 @@ def _one_of(validator: Any, branches: list[Any], instance: Any, schema: dict[str
             return
         yield _error(f"unknown {prop} {tag!r}; valid values: {_listing(table)}", "unknown_tag", (prop,), suggestion)
         return
-    run = _current()
-    if run.prune is not None and instance is not run.prune and run.engine.branch_valid(branches[index], instance):
-        return  # the compiled engine confirms this whole component is valid: nothing to report inside
     yield from validator.descend(instance, branches[index], schema_path=index)
 
 
@@ -294,6 +291,13 @@ def _site_fails(view: WithDefaults, checks: tuple[Any, ...]) -> bool:
     return False
 
 
+def _ref(validator: Any, ref: str, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    run = _current()
+    if run.prune is not None and instance is not run.prune and run.engine.def_valid(ref, instance):
+        return  # the compiled engine confirms this whole part is valid: nothing to report inside
+    yield from _builtin("$ref")(validator, ref, instance, schema)
+
+
 def _builtin(keyword: str) -> Any:
     from jsonschema import Draft202012Validator
 
@@ -306,6 +310,7 @@ def _validator_class() -> Any:
     from jsonschema import Draft202012Validator, validators
 
     keywords = {
+        "$ref": _ref,
         "oneOf": _one_of,
         "anyOf": _any_of,
         "additionalProperties": _additional_properties,
@@ -354,6 +359,7 @@ class Engine:
         self._branches: dict[tuple[Any, ...], Any] = {}
         self._registries: dict[tuple[bool, ...], Any] = {}
         self._env_keys: dict[tuple[str | None, ...], tuple[bool, ...]] = {}
+        self._ref_nodes: dict[str, dict[str, Any]] = {}
 
     def lookup(self, ref: str) -> Any:
         """The schema object an internal ``$ref`` names (``#`` or ``#/$defs/<name>``, as the bundler writes them;
@@ -419,11 +425,17 @@ class Engine:
             return False
         return not any(_site_fails(view, place.checks) for view, place in found.sites)
 
-    def branch_valid(self, branch: Any, instance: Any) -> bool:
-        """The compiled engine's verdict on a tagged component (a ``{"$ref": "#/$defs/..."}`` branch)."""
-        ref = branch.get("$ref") if isinstance(branch, dict) and len(branch) == 1 else None
-        return isinstance(ref, str) and ref.startswith("#/$defs/") and self.valid(
-            instance, ref, self.walker.location((branch,)), _current().judging.env)
+    def def_valid(self, ref: str, instance: Any) -> bool:
+        """The compiled engine's verdict on a part of a config that ``{"$ref": "#/$defs/<name>"}`` describes."""
+        if not ref.startswith("#/$defs/") or "/" in ref[len("#/$defs/"):]:
+            return False
+        return self.valid(instance, ref, self.walker.location((self._ref_node(ref),)), _current().judging.env)
+
+    def _ref_node(self, ref: str) -> dict[str, Any]:
+        node = self._ref_nodes.get(ref)
+        if node is None:
+            node = self._ref_nodes[ref] = {"$ref": ref}  # kept: locations are interned by schema object identity
+        return node
 
     def is_valid(self, config: Any, judging: Judging | None = None) -> bool:
         """The fast verdict on a whole config: its model type's branch, compiled on first use."""
