@@ -212,8 +212,8 @@ class Location:
     """The schema objects of one place in a config (interned per walker): which apply to a value there
     (``applied``), the places of its members (``child``) and its defaults, each computed once."""
 
-    __slots__ = ("walker", "nodes", "_fixed", "_deciders", "_applied", "_children", "_defaults", "_nested",
-                 "_checks")
+    __slots__ = ("walker", "nodes", "_fixed", "_deciders", "_applied", "_children", "defaults", "nested_defaults",
+                 "checks")
 
     def __init__(self, walker: SchemaWalker, nodes: tuple[Node, ...]) -> None:
         self.walker, self.nodes = walker, nodes
@@ -223,9 +223,10 @@ class Location:
         self._deciders: tuple[str, ...] | None = None
         self._applied: dict[Any, Location] = {}
         self._children: dict[str | int, Location] = {}
-        self._defaults: dict[str, Any] | None = None
-        self._nested: tuple[str, ...] | None = None
-        self._checks: tuple[Node, ...] | None = None
+        # what every object seen here reads (sat_config.defaults.seen): computed once, read as plain attributes
+        self.defaults: dict[str, Any] = walker.defaults(nodes)  # property name -> default
+        self.nested_defaults = tuple(k for k, v in self.defaults.items() if isinstance(v, (dict, list)))
+        self.checks = tuple(node for node in nodes if any(k in node for k in RULE_KEYWORDS))  # nodes with rules
 
     def applied(self, value: Any) -> Location:
         """The place of ``value`` with the branches it chooses (``nodes``: every schema object that applies)."""
@@ -260,27 +261,6 @@ class Location:
         if found is None:
             found = self._children[key] = self.walker.location(self.walker.children(self.nodes, key))
         return found
-
-    @property
-    def defaults(self) -> dict[str, Any]:
-        """Property name -> default, of the schema objects here."""
-        if self._defaults is None:
-            self._defaults = self.walker.defaults(self.nodes)
-        return self._defaults
-
-    @property
-    def nested_defaults(self) -> tuple[str, ...]:
-        """The property names whose default is an object or a list."""
-        if self._nested is None:
-            self._nested = tuple(k for k, v in self.defaults.items() if isinstance(v, (dict, list)))
-        return self._nested
-
-    @property
-    def checks(self) -> tuple[Node, ...]:
-        """The schema objects here that carry cross-field rules (``x-rules``, ``x-extension-rules``)."""
-        if self._checks is None:
-            self._checks = tuple(node for node in self.nodes if any(k in node for k in RULE_KEYWORDS))
-        return self._checks
 
 
 _NONE = object()
