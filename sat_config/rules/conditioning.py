@@ -5,8 +5,10 @@ the audio conditioners that encode with a pretransform. Helpers take a model sec
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
+from ..schema_source import shared_validation_schema
 from ..suggest import closest
 from .channels import as_int, pretransform_channels
 from .registry import Obj, Outcome, get, given, is_list, once, rule, written
@@ -59,10 +61,19 @@ def cond_width(model: Obj, cid: Any) -> int | None:
     if cid == "inpaint_masked_input":
         return as_int(model.get("io_channels"))
     entry = _entry_for(model, cid)
-    if entry is None:
-        return None
+    if entry is None or entry.get("type") not in built_in_types():
+        return None  # an extension's conditioner may hand its output over another way (Ceaglex's time_align: 1)
     output_dim = _config(entry).get("output_dim")
     return as_int(output_dim if output_dim is not None else _table(model)[2])
+
+
+@cache
+def built_in_types() -> frozenset[Any]:
+    """The conditioner types of the bundled schema, whose widths these rules know (read from its conditioner
+    union: an extension adds its own types to the merged schema, not to this one)."""
+    defs = shared_validation_schema()["$defs"]
+    return frozenset(defs[branch["$ref"].rsplit("/", 1)[1]]["properties"]["type"]["const"]
+                     for branch in defs["ConditionerConfig"]["oneOf"])
 
 
 def undefined_ids(model: Obj, wanted: Any, extra: tuple[str, ...] = ()) -> list[Any]:
