@@ -3574,9 +3574,12 @@ class MelSTFTLossConfig(ConfigModel):
     """
     Window length.
     """
-    window: Annotated[str, Field(examples=["hann_window", "hamming_window"])] = "hann_window"
+    window: Annotated[
+        Literal["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "bart", "barthann", "bartlett", "bkh", "black", "blackharr", "blackman", "blackmanharris", "blk", "bman", "bmn", "bohman", "box", "boxcar", "brt", "brthan", "bth", "cosine", "exponential", "flat", "flattop", "flt", "halfcosine", "ham", "hamm", "hamming", "han", "hann", "lanczos", "nut", "nutl", "nuttall", "ones", "par", "parz", "parzen", "poisson", "rect", "rectangular", "sinc", "taylor", "taylorwin", "tri", "triang", "triangle", "tuk", "tukey"] | None,
+        Field(examples=["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]),
+    ] = "hann_window"
     """
-    Window function: a torch window (hann_window, hamming_window, ...) or a scipy.signal window name.
+    Window function (training/losses/auraloss.py:23-41, get_window): torch.<name>(win_length) — one of torch's five windows — else scipy.signal.windows.get_window(name, win_length), any SciPy window that takes no parameter (SciPy 1.x names and abbreviations, case-sensitive). Anything else raises ValueError: Unknown window type (or: needs one or more parameters) when the training wrapper is built. (Other torch factories such as zeros or randn would run too, but make no window.)
     """
     w_sc: float = 1.0
     """
@@ -3749,10 +3752,11 @@ class MultiResolutionSTFTLossConfig(ConfigModel):
     Window length of each resolution.
     """
     window: Annotated[
-        str, Field(examples=["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"])
+        Literal["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "bart", "barthann", "bartlett", "bkh", "black", "blackharr", "blackman", "blackmanharris", "blk", "bman", "bmn", "bohman", "box", "boxcar", "brt", "brthan", "bth", "cosine", "exponential", "flat", "flattop", "flt", "halfcosine", "ham", "hamm", "hamming", "han", "hann", "lanczos", "nut", "nutl", "nuttall", "ones", "par", "parz", "parzen", "poisson", "rect", "rectangular", "sinc", "taylor", "taylorwin", "tri", "triang", "triangle", "tuk", "tukey"] | None,
+        Field(examples=["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]),
     ] = "hann_window"
     """
-    Window function: a torch window (hann_window, hamming_window, ...) or a scipy.signal window name; anything else raises ValueError.
+    Window function (training/losses/auraloss.py:23-41, get_window): torch.<name>(win_length) — one of torch's five windows — else scipy.signal.windows.get_window(name, win_length), any SciPy window that takes no parameter (SciPy 1.x names and abbreviations, case-sensitive). Anything else raises ValueError: Unknown window type (or: needs one or more parameters) when the training wrapper is built. (Other torch factories such as zeros or randn would run too, but make no window.)
     """
     w_sc: float = 1.0
     """
@@ -5501,9 +5505,12 @@ class STFTLossConfig(ConfigModel):
     """
     Window length.
     """
-    window: Annotated[str, Field(examples=["hann_window", "hamming_window"])] = "hann_window"
+    window: Annotated[
+        Literal["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "bart", "barthann", "bartlett", "bkh", "black", "blackharr", "blackman", "blackmanharris", "blk", "bman", "bmn", "bohman", "box", "boxcar", "brt", "brthan", "bth", "cosine", "exponential", "flat", "flattop", "flt", "halfcosine", "ham", "hamm", "hamming", "han", "hann", "lanczos", "nut", "nutl", "nuttall", "ones", "par", "parz", "parzen", "poisson", "rect", "rectangular", "sinc", "taylor", "taylorwin", "tri", "triang", "triangle", "tuk", "tukey"] | None,
+        Field(examples=["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]),
+    ] = "hann_window"
     """
-    Window function: a torch window (hann_window, hamming_window, ...) or a scipy.signal window name.
+    Window function (training/losses/auraloss.py:23-41, get_window): torch.<name>(win_length) — one of torch's five windows — else scipy.signal.windows.get_window(name, win_length), any SciPy window that takes no parameter (SciPy 1.x names and abbreviations, case-sensitive). Anything else raises ValueError: Unknown window type (or: needs one or more parameters) when the training wrapper is built. (Other torch factories such as zeros or randn would run too, but make no window.)
     """
     w_sc: float = 1.0
     """

@@ -367,3 +367,18 @@ def _properties(node: Any, where: str) -> list[tuple[str, Any]]:
         for index, item in enumerate(node):
             found += _properties(item, f"{where}/{index}")
     return found
+
+
+def test_every_stft_window_the_schema_takes_builds_and_others_fail():
+    """StftWindow lists what upstream's get_window (training/losses/auraloss.py) builds: torch's windows and the
+    SciPy windows without parameters; a window needing parameters or a wrong case fails there."""
+    from stable_audio_tools.training.losses.auraloss import get_window
+    from support.schema import DEFS
+
+    windows = DEFS["StftWindow"]["enum"]
+    for name in windows:
+        assert tuple(get_window(name, 16).shape) == (16,), name
+    for name in ("Hann", "gaussian", "kaiser", "hann_windw"):
+        assert name not in windows
+        with pytest.raises(ValueError):
+            get_window(name, 16)
