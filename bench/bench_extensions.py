@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import replace
 from typing import Any
 
 from run import BIN, FIXTURES, REPO, paired
@@ -21,7 +20,7 @@ def in_process(repeats: int) -> dict[str, Any]:
     from sat_config.validation import default_judging, find_problems, load_bundled_schema
 
     plain = default_judging()
-    extended = replace(plain, schema=merge(load_bundled_schema(), [load_extension(p) for p in EXTENSIONS]))
+    extended = plain._replace(schema=merge(load_bundled_schema(), [load_extension(p) for p in EXTENSIONS]))
     configs = [json.loads(p.read_text(encoding="utf-8")) for p in FIXTURES]
     for judge in (plain, extended):  # compile what the configs need, outside the timing
         for config in configs:

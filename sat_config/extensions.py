@@ -15,9 +15,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -34,14 +32,19 @@ _REF = re.compile(r"^#(/\$defs/([A-Za-z][A-Za-z0-9_]*))?$")
 _FORBIDDEN = ("$id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef")
 
 
-@dataclass(frozen=True, eq=False)
 class Extension:
     """A loaded, self-consistent extension (``data`` is the parsed file; never mutated)."""
 
-    name: str
-    source: str  # the file it came from
-    origin: str  # how it was found: "--extension", "SAT_CONFIG_EXTENSIONS" or "entry point <name>"
-    data: Mapping[str, Any] = field(repr=False)
+    __slots__ = ("name", "source", "origin", "data")
+
+    def __init__(self, name: str, source: str, origin: str, data: Mapping[str, Any]) -> None:
+        self.name = name
+        self.source = source  # the file it came from
+        self.origin = origin  # how it was found: "--extension", "SAT_CONFIG_EXTENSIONS" or "entry point <name>"
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Extension({self.name!r}, {self.source!r}, {self.origin!r})"
 
     def describe(self) -> str:
         """One line for reports: ``name (source, origin)``."""
@@ -55,7 +58,8 @@ def meta_schema() -> dict[str, Any]:
 
 @cache
 def _meta_text() -> str:
-    return resources.files("sat_config").joinpath(META_SCHEMA).read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent / META_SCHEMA).read_text(encoding="utf-8")  # no importlib.resources:
+    # its import alone costs more than reading the file
 
 
 @cache
