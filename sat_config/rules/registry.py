@@ -100,14 +100,9 @@ class Rule(NamedTuple):
     id: str
     check: Check
     at: Path | None = None  # None: the rule returns the paths it blames
-    needs: Mapping[str, TypeName] = {}
+    guards: tuple[tuple[str, Callable[[Any], bool]], ...] = ()  # (dotted path, type check) per value it needs
     severity: Literal["error", "warning"] = "error"
     fails_when: str = ""  # for warnings: the downstream use that fails
-
-    @property
-    def guards(self) -> tuple[tuple[str, Callable[[Any], bool]], ...]:
-        """(dotted path, type check) per value the rule needs."""
-        return _guards(self.needs)
 
     @property
     def description(self) -> str:
@@ -118,15 +113,16 @@ class Rule(NamedTuple):
 
     def applies(self, obj: Obj) -> bool:
         """Whether every value the rule reads is present with its declared type."""
-        for path, check in _guards(self.needs):
+        for path, check in self.guards:
             if not check(get(obj, path, _MISSING)):
                 return False
         return True
 
     def fails(self, obj: Obj) -> bool:
         """Whether the rule fails on ``obj`` (the fast verdict: no messages kept); exceptions propagate."""
-        if not self.applies(obj):
-            return False
+        for path, check in self.guards:  # applies(), inlined: this runs for every rule of every valid config
+            if not check(get(obj, path, _MISSING)):
+                return False
         outcome = self.check(obj)
         return outcome is not None and (isinstance(outcome, str) or len(outcome) > 0)
 
@@ -145,19 +141,7 @@ class Rule(NamedTuple):
         return [(failure[0], failure[1], failure[2] if len(failure) > 2 else None) for failure in outcome]
 
 
-_GUARDS: dict[int, tuple[Mapping[str, TypeName], tuple[tuple[str, Callable[[Any], bool]], ...]]] = {}
-
-
-def _guards(needs: Mapping[str, TypeName]) -> tuple[tuple[str, Callable[[Any], bool]], ...]:
-    """(dotted path, type check) per entry of ``needs`` (made once per mapping)."""
-    cached = _GUARDS.get(id(needs))
-    if cached is None or cached[0] is not needs:
-        cached = _GUARDS[id(needs)] = (needs, tuple((path, _TYPE_CHECKS[kind]) for path, kind in needs.items()))
-    return cached[1]
-
-
 RULES: dict[str, Rule] = {}
-_NO_NEEDS: Mapping[str, TypeName] = {}
 
 
 def rule(rule_id: str, *, at: Path | None = None, needs: Mapping[str, TypeName] | None = None,
@@ -169,7 +153,8 @@ def rule(rule_id: str, *, at: Path | None = None, needs: Mapping[str, TypeName] 
             raise ValueError(f"rule {rule_id!r} is registered twice")
         if severity == "warning" and not fails_when:
             raise ValueError(f"rule {rule_id!r}: a warning must say which downstream use fails (fails_when)")
-        RULES[rule_id] = Rule(rule_id, check, at, _NO_NEEDS if needs is None else needs, severity, fails_when)
+        guards = tuple((path, _TYPE_CHECKS[kind]) for path, kind in (needs or {}).items())
+        RULES[rule_id] = Rule(rule_id, check, at, guards, severity, fails_when)
         return check
 
     return register
