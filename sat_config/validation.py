@@ -439,20 +439,27 @@ class Engine:
 
     def is_valid(self, config: Any, judging: Judging | None = None) -> bool:
         """The fast verdict on a whole config: its model type's branch, compiled on first use."""
-        judging = judging or default_judging()
+        env = (judging or default_judging()).env
+        if not isinstance(config, dict) or not self._model_refs:
+            return self.valid(config, "#", self.root, env)
+        tag = config.get(self._model_refs[0])
+        ref = self._model_refs[1].get(tag) if _hashable(tag) else None
+        return ref is not None and self.valid(config, ref, self.root, env)
+
+    @cached_property
+    def _model_refs(self) -> tuple[str, dict[Any, str]] | None:
+        """(the root's tag property, tag -> ``$ref`` of its branch), when the root is a tagged union of refs."""
         discriminator = self.schema.get("discriminator")
-        if not isinstance(config, dict) or not discriminator:
-            return self.valid(config, "#", self.root, judging.env)
-        token = _RUN.set(_Run(judging, self))
-        try:
-            prop = discriminator["propertyName"]
-            tag = config.get(prop)
-            index = _tag_table(self.schema["oneOf"], prop).get(tag) if _hashable(tag) else None
-        finally:
-            _RUN.reset(token)
-        branch = self.schema["oneOf"][index] if index is not None else None
-        ref = branch.get("$ref") if isinstance(branch, dict) and len(branch) == 1 else None
-        return isinstance(ref, str) and self.valid(config, ref, self.root, judging.env)
+        if not discriminator:
+            return None
+        prop = discriminator["propertyName"]
+        refs: dict[Any, str] = {}
+        for branch in self.schema["oneOf"]:
+            ref = branch.get("$ref") if isinstance(branch, dict) and len(branch) == 1 else None
+            tag = self.walker.lookup(ref).get("properties", {}).get(prop, {}).get("const") if ref else None
+            if isinstance(ref, str) and _hashable(tag):
+                refs[tag] = ref
+        return prop, refs
 
 
 def _hashable(value: Any) -> bool:
@@ -553,11 +560,11 @@ def find_problems(config: Any, fast: bool = True, judging: Judging | None = None
     With ``fast`` a valid config is confirmed by the compiled validator alone (tests/test_fast_path.py proves
     the two engines agree); the detailed python-jsonschema pass runs only for configs with problems."""
     judging = judging or default_judging()
+    if fast and judging.engine.is_valid(config, judging):
+        return []
     run = _Run(judging, judging.engine)
     token = _RUN.set(run)
     try:
-        if fast and run.engine.is_valid(config, judging):
-            return []
         run.prune = config if fast and isinstance(config, dict) else None
         run.config = config
         errors = list(run.engine.py.iter_errors(config))
