@@ -12,8 +12,12 @@ The Draft 2020-12 validator is extended with these keywords, each implemented on
 - ``x-rules``: cross-field rules (``sat_config.rules``); ``x-extension-rules``: an extension's declarative rules
   (``sat_config.extension_rules``).
 
-Valid configs are confirmed by a compiled jsonschema-rs validator of the config's model type (fast, and compiled
-only for what the file needs); only configs with problems pay for the detailed python-jsonschema pass.
+- ``$ref``: a part the fast engine confirms valid is skipped (nothing inside it to report).
+
+Valid configs are confirmed by the fast engine (``Engine.valid``): a jsonschema-rs validator of the config's model
+type, compiled on first use, that calls no Python (``x-unsupported`` gates decided per environment; strict integers
+only for configs that write 2.0), then the cross-field rules on the config seen with its defaults. Only configs
+with problems pay for the detailed python-jsonschema pass.
 """
 
 from __future__ import annotations
