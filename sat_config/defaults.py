@@ -89,10 +89,10 @@ def _object(raw: dict[str, Any], at: Location, found: Seen) -> WithDefaults:
     view.raw, view.scratch = raw, {}
     for key, value in raw.items():
         kind = type(value)
-        if kind is dict:
-            view[key] = _object(value, at.child(key), found)
-        elif kind is list:
-            view[key] = _list(value, at.child(key), found)
+        if kind is dict or kind is list:
+            place = at.child(key)
+            if place.nodes:  # a place no schema describes (an unknown key) has no defaults or rules below it
+                view[key] = _object(value, place, found) if kind is dict else _list(value, place, found)
         elif kind is float and value.is_integer():
             found.integral_floats = True
     for key in at.nested_defaults:
@@ -113,7 +113,8 @@ def _list(raw: list[Any], at: Location, found: Seen) -> Any:
             found.integral_floats = True
     if not containers:
         return raw
-    view = ListWithDefaults(_value(item, at.child(index), found) for index, item in enumerate(raw))
+    view = ListWithDefaults(_value(item, place, found) if (place := at.child(index)).nodes else item
+                            for index, item in enumerate(raw))
     view.raw = raw
     return view
 

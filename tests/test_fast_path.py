@@ -88,3 +88,17 @@ def test_integers_are_strict_only_where_the_schema_wants_one(where, valid):
     node[where[-1]] = float(node[where[-1]] if where[-1] in node or isinstance(node, list) else 1)
     assert fast_validator().is_valid(config) is valid
     _agree(config)
+
+
+def test_a_deep_object_where_no_schema_is_reported_not_walked():
+    """Objects and lists at places the schema does not describe (an unknown key) have no defaults or rules below
+    them: neither pass walks into them, however deep (here 5,000 levels, beyond Python's recursion limit)."""
+    config = load_json(EXAMPLES[0])
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(5000):
+        node["a"] = {}
+        node = node["a"]
+    config["model"]["not_a_key"] = deep
+    assert [(p.path, p.kind) for p in find_problems(config)] == [("$.model.not_a_key", "unknown_key")]
+    assert [(p.path, p.kind) for p in find_problems(config, fast=False)] == [("$.model.not_a_key", "unknown_key")]
