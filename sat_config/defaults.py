@@ -70,6 +70,8 @@ def seen(value: Any, at: Location) -> Seen:
     """``value`` (at the place ``at``) seen with the schema's defaults, in one walk of the config."""
     found = Seen()
     found.view = _value(value, at, found)
+    if type(value) is float and value.is_integer():  # a part that is itself such a number (the detailed pass asks)
+        found.integral_floats = True
     return found
 
 

@@ -43,6 +43,18 @@ def test_engines_agree_on_every_mutant(path):
         _agree(mutant)
 
 
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_every_integer_written_as_a_float_is_reported_alike(path):
+    """2 -> 2.0 at each integer of a config: the compiled engine checks integers strictly only for such configs,
+    and the detailed pass skips the parts it confirms; both passes report the same problems."""
+    config = load_json(path)
+    for where, value in paths_in(config):
+        if type(value) is int:
+            mutant = set_at(config, where, float(value))
+            _agree(mutant)
+            assert find_problems(mutant) == find_problems(mutant, fast=False), where
+
+
 @pytest.mark.parametrize("path", case_files("positive") + case_files("negative"), ids=lambda p: p.stem)
 def test_engines_agree_on_every_case(path):
     config = case_config(load_json(path))
@@ -88,6 +100,7 @@ def test_integers_are_strict_only_where_the_schema_wants_one(where, valid):
     node[where[-1]] = float(node[where[-1]] if where[-1] in node or isinstance(node, list) else 1)
     assert fast_validator().is_valid(config) is valid
     _agree(config)
+    assert find_problems(config) == find_problems(config, fast=False)  # parts the fast engine confirms are skipped
 
 
 def test_a_deep_object_where_no_schema_is_reported_not_walked():
