@@ -211,7 +211,7 @@ def overhead(repeats: int) -> dict[str, Any]:
         times = paired({
             "sat_config": lambda: sat_config.create_model_from_config(config),
             "upstream": lambda: upstream(copy.deepcopy(config)),
-        }, repeats)
+        }, max(repeats, 15))  # a 0.5 s build varies by a few percent from run to run: more rounds for a 2% target
     ratio = times["sat_config"] / times["upstream"]
     return {"config": "autoencoders--stable_audio_2_0_vae.json", "s": {k: round(v, 3) for k, v in times.items()},
             "ratio": round(ratio, 3), "targets": {"ratio <= 1.02": [round(ratio, 3), ratio <= 1.02]}}
