@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from run import REPO
+from run import REPO, child
 
 SA2 = REPO.parent / "shared" / "reference" / "upstream-configs" / "txt2audio--stable_audio_2_0.json"
 MIB = 1024 * 1024
@@ -60,11 +59,8 @@ extra["parameters"] = sum(p.numel() for p in model.parameters())
 
 
 def _run(body: str) -> dict[str, Any]:
-    code = _CHILD.format(repo=str(REPO), body=body)
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-2000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    figures: dict[str, Any] = child(_CHILD.format(repo=str(REPO), body=body))
+    return figures
 
 
 def _medians(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:

@@ -4,11 +4,10 @@ loaded (examples/extensions/), each against the same work without them, measured
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from typing import Any
 
-from run import BIN, FIXTURES, REPO, paired
+from run import BIN, FIXTURES, REPO, paired, wall
 
 EXTENSIONS = sorted((REPO / "examples" / "extensions").glob("*.json"))
 ONE_FILE = REPO / "examples" / "diffusion_cond_tiny_dit.json"
@@ -33,21 +32,13 @@ def in_process(repeats: int) -> dict[str, Any]:
             "targets": {"validating with two extensions <= 1.5x without": [round(ratio, 2), ratio <= 1.5]}}
 
 
-def _run(cmd: list[str]) -> float:
-    import time
-
-    start = time.perf_counter()
-    subprocess.run(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
-
-
 def start_up(repeats: int) -> dict[str, Any]:
     """`sat-config validate` of one file in a fresh process, with and without the two extensions (each process
     discovers, checks and merges them)."""
     base = [str(BIN / "sat-config"), "validate", str(ONE_FILE)]
     flags = [arg for path in EXTENSIONS for arg in ("--extension", str(path))]
-    times = paired({"without": lambda: _run(base), "with_two_extensions": lambda: _run(base + flags),
-                    "python_pass": lambda: _run([sys.executable, "-c", "pass"])}, max(repeats, 5))
+    times = paired({"without": lambda: wall(base), "with_two_extensions": lambda: wall(base + flags),
+                    "python_pass": lambda: wall([sys.executable, "-c", "pass"])}, max(repeats, 5))
     ratio = times["with_two_extensions"] / times["without"]
     return {"ms": {k: round(v * 1e3, 1) for k, v in times.items()}, "ratio": round(ratio, 2),
             "targets": {"start-up with two extensions <= 1.5x without": [round(ratio, 2), ratio <= 1.5]}}

@@ -4,16 +4,14 @@ per target cost, each against a baseline measured in the same run."""
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from run import BIN, FIXTURES, LARGEST, REPO, paired
+from run import BIN, FIXTURES, LARGEST, REPO, paired, wall
 
 ONE_FILE = REPO / "examples" / "diffusion_cond_tiny_dit.json"
 
@@ -64,15 +62,6 @@ def per_target(repeats: int) -> dict[str, Any]:
             "targets": {"other targets within 1.25x of the installed one (noise)": [worst, worst <= 1.25]}}
 
 
-def _wall(cmd: list[str]) -> float:
-    """Seconds a command takes, run as a user's shell would: with bytecode caching (this workplace's sessions set
-    PYTHONDONTWRITEBYTECODE, which makes every process compile every module it imports)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    start = time.perf_counter()
-    subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
-
-
 def one_file(repeats: int) -> dict[str, Any]:
     """``sat-config validate FILE`` (what pre-commit and editors-on-save run) against a bare interpreter, both
     with their bytecode cached (the first, unmeasured, run writes it): in this environment (an editable install,
@@ -103,8 +92,8 @@ def _one_file_times(bin_dir: Path, repeats: int) -> dict[str, float]:
     ours = [str(bin_dir / "sat-config"), "validate", str(ONE_FILE)]
     bare = [str(bin_dir / "python"), "-c", "pass"]
     for cmd in (ours, bare):
-        _wall(cmd)
-    return paired({"sat_config_validate": lambda: _wall(ours), "python_pass": lambda: _wall(bare)}, max(repeats, 9))
+        wall(cmd)
+    return paired({"sat_config_validate": lambda: wall(ours), "python_pass": lambda: wall(bare)}, max(repeats, 9))
 
 
 def validate_vs_pydantic(repeats: int) -> dict[str, Any]:

@@ -91,17 +91,28 @@ def in_process_validation(repeats: int) -> dict[str, Any]:
     }
 
 
-def _wall(cmd: list[str]) -> float:
+def wall(cmd: list[str]) -> float:
+    """Seconds a command takes, run as a user's shell would: with bytecode caching (this workplace's sessions set
+    PYTHONDONTWRITEBYTECODE, which makes every process compile every module it imports)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - start
+
+
+def child(code: str) -> Any:
+    """The JSON a Python child process prints last (its figures); its error output when it fails."""
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-2000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def cli(repeats: int) -> dict[str, Any]:
     files = [str(p) for p in FIXTURES]
     ours = [str(BIN / "sat-config"), "validate", *files]
     theirs = [str(BIN / "check-jsonschema"), "--schemafile", str(SCHEMA), *files]
-    times = paired({"sat_config": lambda: _wall(ours), "check_jsonschema": lambda: _wall(theirs)}, repeats)
+    times = paired({"sat_config": lambda: wall(ours), "check_jsonschema": lambda: wall(theirs)}, repeats)
     imports = {}
     for module in ("sat_config", "jsonschema"):
         code = f"import time; s = time.perf_counter(); import {module}; print(time.perf_counter() - s)"
@@ -153,11 +164,8 @@ print(json.dumps({{"s": time.perf_counter() - start,
 
 
 def _child(body: str) -> dict[str, float]:
-    code = _RSS_CHILD.format(repo=str(REPO), body=body)
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-2000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    figures: dict[str, float] = child(_RSS_CHILD.format(repo=str(REPO), body=body))
+    return figures
 
 
 def dry_run(repeats: int) -> dict[str, Any]:
@@ -218,7 +226,7 @@ def overhead(repeats: int) -> dict[str, Any]:
 
 
 def codegen(repeats: int) -> dict[str, Any]:
-    seconds = statistics.median(_wall([sys.executable, "-m", "generator", "--check"]) for _ in range(repeats))
+    seconds = statistics.median(wall([sys.executable, "-m", "generator", "--check"]) for _ in range(repeats))
     fresh = subprocess.run([sys.executable, "-m", "generator", "--check"], cwd=REPO, capture_output=True).returncode
     return {"make_gen_s": round(seconds, 2), "output_unchanged": fresh == 0,
             "targets": {"regenerated output identical to generated/": [fresh == 0, fresh == 0]}}
