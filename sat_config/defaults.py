@@ -54,14 +54,13 @@ class ListWithDefaults(list[Any]):
 
 
 class Seen:
-    """One config seen with its defaults (``seen``): the view of its top value, the places whose schema objects
-    carry cross-field rules (view, location), and whether it writes an integral number as a float (``2.0``),
-    which only a strict integer check tells from an integer."""
+    """One config seen with its defaults (``seen``): the places whose schema objects carry cross-field rules (the
+    object there seen with its defaults, its location), and whether it writes an integral number as a float
+    (``2.0``), which only a strict integer check tells from an integer."""
 
-    __slots__ = ("view", "sites", "integral_floats")
+    __slots__ = ("sites", "integral_floats")
 
     def __init__(self) -> None:
-        self.view: Any = None
         self.sites: list[tuple[WithDefaults, Location]] = []
         self.integral_floats = False
 
@@ -69,7 +68,7 @@ class Seen:
 def seen(value: Any, at: Location) -> Seen:
     """``value`` (at the place ``at``) seen with the schema's defaults, in one walk of the config."""
     found = Seen()
-    found.view = _value(value, at, found)
+    _value(value, at, found)
     if type(value) is float and value.is_integer():  # a part that is itself such a number (the detailed pass asks)
         found.integral_floats = True
     return found
