@@ -65,6 +65,12 @@ def validation_schema(schema: Any) -> Any:
 GATE = "x-unsupported"
 
 
+def on_objects(schema: dict[str, Any]) -> bool:
+    """Whether an ``x-unsupported`` speaks of objects (a type: a non-object is reported by "type") rather than of a
+    key's value of another type."""
+    return schema.get("type", "object") == "object"
+
+
 def _for_validators(schema: Any, gates: list[dict[str, Any]]) -> Any:
     if not isinstance(schema, dict):
         return schema
@@ -85,7 +91,6 @@ def _for_validators(schema: Any, gates: list[dict[str, Any]]) -> Any:
     if "integer" in types and "number" not in types:
         out[STRICT_INT] = True
     if isinstance(schema.get(GATE), dict):
-        on_object = schema.get("type", "object") == "object"  # a type: a non-object is reported by "type"
         out["allOf"] = [*out.get("allOf", []), {"$ref": f"#/$defs/{GATE}-{len(gates)}"}]
-        gates.append({"x-gate": {"when": schema[GATE].get("when"), "on_object": on_object}})
+        gates.append({"x-gate": {"when": schema[GATE].get("when"), "on_object": on_objects(schema)}})
     return out

@@ -42,7 +42,7 @@ from .extension_rules import failures as extension_failures
 from .extension_rules import jsonschema_keyword
 from .reference import doc_link
 from .rules import RULES
-from .schema_source import STRICT_INT, load_bundled_schema, shared_validation_schema, validation_schema
+from .schema_source import STRICT_INT, load_bundled_schema, on_objects, shared_validation_schema, validation_schema
 from .schemawalk import BUNDLE_URI, Location, SchemaWalker, json_type
 from .suggest import closest, is_typo
 
@@ -237,13 +237,8 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _on_objects(schema: dict[str, Any]) -> bool:
-    """Whether an ``x-unsupported`` speaks of objects (a type) rather than of a key's value of another type."""
-    return schema.get("type", "object") == "object"
-
-
 def _unsupported(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
-    if _on_objects(schema) and not validator.is_type(instance, "object"):
+    if on_objects(schema) and not validator.is_type(instance, "object"):
         return  # on a type (or a conditional about one): a non-object is reported by "type"
     from .targets import unsupported_message, verdict
 

@@ -120,9 +120,8 @@ class Rule(NamedTuple):
 
     def fails(self, obj: Obj) -> bool:
         """Whether the rule fails on ``obj`` (the fast verdict: no messages kept); exceptions propagate."""
-        for path, check in self.guards:  # applies(), inlined: this runs for every rule of every valid config
-            if not check(get(obj, path, _MISSING)):
-                return False
+        if not self.applies(obj):
+            return False
         outcome = self.check(obj)
         return outcome is not None and (isinstance(outcome, str) or len(outcome) > 0)
 
