@@ -37,11 +37,14 @@ def median_time(fn: Callable[[], Any], repeats: int, inner: int = 1) -> float:
 
 
 def paired(fns: dict[str, Callable[[], Any]], repeats: int, inner: int = 1) -> dict[str, float]:
-    """Median per-call time of each function, rounds interleaved so drift hits all of them alike."""
+    """Median per-call time of each function, rounds interleaved (in alternating order) so drift hits all of them
+    alike."""
     samples: dict[str, list[float]] = {name: [] for name in fns}
+    order = list(fns.items())
     for _ in range(repeats):
-        for name, fn in fns.items():
+        for name, fn in order:
             samples[name].append(median_time(fn, 1, inner))
+        order.reverse()  # who runs first in a round (after the previous round's garbage) alternates
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
