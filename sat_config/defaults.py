@@ -88,10 +88,11 @@ def _object(raw: dict[str, Any], at: Location, found: Seen) -> WithDefaults:
     view = WithDefaults(at.defaults)
     view.update(raw)
     view.raw, view.scratch = raw, {}
+    places = at.children
     for key, value in raw.items():
         kind = type(value)
         if kind is dict or kind is list:
-            place = at.child(key)
+            place = places.get(key) or at.child(key)
             if place.nodes:  # a place no schema describes (an unknown key) has no defaults or rules below it
                 view[key] = _object(value, place, found) if kind is dict else _list(value, place, found)
         elif kind is float and value.is_integer():

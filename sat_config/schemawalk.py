@@ -212,7 +212,7 @@ class Location:
     """The schema objects of one place in a config (interned per walker): which apply to a value there
     (``applied``), the places of its members (``child``) and its defaults, each computed once."""
 
-    __slots__ = ("walker", "nodes", "_fixed", "_deciders", "_applied", "_children", "defaults", "nested_defaults",
+    __slots__ = ("walker", "nodes", "_fixed", "_deciders", "_applied", "children", "defaults", "nested_defaults",
                  "checks")
 
     def __init__(self, walker: SchemaWalker, nodes: tuple[Node, ...]) -> None:
@@ -222,7 +222,7 @@ class Location:
         self._fixed: tuple[Node, ...] | None = None if chooses else flat
         self._deciders: tuple[str, ...] | None = None
         self._applied: dict[Any, Location] = {}
-        self._children: dict[str | int, Location] = {}
+        self.children: dict[str | int, Location] = {}  # member -> its place, filled in by ``child``
         # what every object seen here reads (sat_config.defaults.seen): computed once, read as plain attributes
         self.defaults: dict[str, Any] = walker.defaults(nodes)  # property name -> default
         self.nested_defaults = tuple(k for k, v in self.defaults.items() if isinstance(v, (dict, list)))
@@ -257,9 +257,9 @@ class Location:
 
     def child(self, key: str | int) -> Location:
         """The place of member ``key`` (a property name or list index) of a value this location applies to."""
-        found = self._children.get(key)
+        found = self.children.get(key)
         if found is None:
-            found = self._children[key] = self.walker.location(self.walker.children(self.nodes, key))
+            found = self.children[key] = self.walker.location(self.walker.children(self.nodes, key))
         return found
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, TypeGuard, TypeVar
 
+from ..defaults import ListWithDefaults, WithDefaults
+
 Obj = Mapping[str, Any]
 T = TypeVar("T")
 Path = tuple[str | int, ...]
@@ -68,6 +70,16 @@ _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
     "ints": lambda v: is_list(v) and all(type(i) is int for i in written(v)),
 }
+# the exact Python types of each JSON type as rules see it (a config's dicts and lists, or their views with
+# defaults): a guard on a top-level key is then one dict read and one set test
+_EXACT_TYPES: dict[str, frozenset[type]] = {
+    "int": frozenset({int}),
+    "number": frozenset({int, float}),
+    "str": frozenset({str}),
+    "bool": frozenset({bool}),
+    "list": frozenset({list, ListWithDefaults}),
+    "object": frozenset({dict, WithDefaults}),
+}
 
 _MISSING = object()
 
@@ -100,7 +112,8 @@ class Rule(NamedTuple):
     id: str
     check: Check
     at: Path | None = None  # None: the rule returns the paths it blames
-    guards: tuple[tuple[str, Callable[[Any], bool]], ...] = ()  # (dotted path, type check) per value it needs
+    keys: tuple[tuple[str, frozenset[type]], ...] = ()  # (key, its exact types) per top-level value it needs
+    guards: tuple[tuple[str, Callable[[Any], bool]], ...] = ()  # (dotted path, type check) per other value
     severity: Literal["error", "warning"] = "error"
     fails_when: str = ""  # for warnings: the downstream use that fails
 
@@ -113,6 +126,9 @@ class Rule(NamedTuple):
 
     def applies(self, obj: Obj) -> bool:
         """Whether every value the rule reads is present with its declared type."""
+        for key, types in self.keys:
+            if type(obj.get(key)) not in types:
+                return False
         for path, check in self.guards:
             if not check(get(obj, path, _MISSING)):
                 return False
@@ -152,8 +168,11 @@ def rule(rule_id: str, *, at: Path | None = None, needs: Mapping[str, TypeName] 
             raise ValueError(f"rule {rule_id!r} is registered twice")
         if severity == "warning" and not fails_when:
             raise ValueError(f"rule {rule_id!r}: a warning must say which downstream use fails (fails_when)")
-        guards = tuple((path, _TYPE_CHECKS[kind]) for path, kind in (needs or {}).items())
-        RULES[rule_id] = Rule(rule_id, check, at, guards, severity, fails_when)
+        reads = dict(needs or {})
+        exact = {path: _EXACT_TYPES[kind] for path, kind in reads.items() if "." not in path and kind in _EXACT_TYPES}
+        keys = tuple(exact.items())
+        guards = tuple((path, _TYPE_CHECKS[kind]) for path, kind in reads.items() if path not in exact)
+        RULES[rule_id] = Rule(rule_id, check, at, keys, guards, severity, fails_when)
         return check
 
     return register
