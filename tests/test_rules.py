@@ -118,3 +118,16 @@ def test_a_warning_rule_gives_a_warning_and_the_config_stays_usable(monkeypatch)
         warnings.simplefilter("always")
         assert sat_config.validate_config(config) == config
     assert caught
+
+
+def test_exact_type_guards_agree_with_the_type_checks():
+    """A rule's guard on a top-level key tests the value's exact type; it accepts what the general type check
+    accepts, for every value a config (or its view with defaults) can hold."""
+    from sat_config.defaults import ListWithDefaults
+    from sat_config.rules.registry import _EXACT_TYPES, _TYPE_CHECKS
+
+    views = WithDefaults(), ListWithDefaults()
+    values = [None, True, False, 0, 3, -1, 2.0, 0.5, "", "x", [], [1], {}, {"a": 1}, *views]
+    for kind, types in _EXACT_TYPES.items():
+        for value in values:
+            assert (type(value) in types) == _TYPE_CHECKS[kind](value), (kind, value)

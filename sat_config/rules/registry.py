@@ -73,12 +73,12 @@ _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
 # the exact Python types of each JSON type as rules see it (a config's dicts and lists, or their views with
 # defaults): a guard on a top-level key is then one dict read and one set test
 _EXACT_TYPES: dict[str, frozenset[type]] = {
-    "int": frozenset({int}),
-    "number": frozenset({int, float}),
-    "str": frozenset({str}),
-    "bool": frozenset({bool}),
-    "list": frozenset({list, ListWithDefaults}),
-    "object": frozenset({dict, WithDefaults}),
+    "int": frozenset((int,)),
+    "number": frozenset((int, float)),
+    "str": frozenset((str,)),
+    "bool": frozenset((bool,)),
+    "list": frozenset((list, ListWithDefaults)),
+    "object": frozenset((dict, WithDefaults)),
 }
 
 _MISSING = object()
