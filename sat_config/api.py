@@ -20,6 +20,7 @@ from .errors import (
 )
 from .factories import resolve_factory
 from .loader import Document, read_document
+from .targets import environment
 from .validation import Judging, UnknownTypes, find_problems
 
 ENV_VAR = "SAT_CONFIG_EXTENSIONS"  # extension files, separated by os.pathsep
@@ -52,8 +53,6 @@ def judging(target: str | None = None, torch: str | None = None, unknown_types: 
     types and keys that are no plausible typo become ``unchecked`` warnings) and schema extension files (beside
     those named by ``SAT_CONFIG_EXTENSIONS`` and installed packages' ``sat_config.extensions`` entry points).
     Raises TargetError for an unknown target or unparsable version, ExtensionError for a broken extension."""
-    from .targets import environment
-
     if unknown_types not in ("error", "warn"):
         raise ValueError(f"unknown_types must be 'error' or 'warn', not {unknown_types!r}")
     schema, used = assembled_schema(tuple(map(str, extensions)), os.environ.get(ENV_VAR, ""))

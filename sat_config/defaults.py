@@ -55,14 +55,15 @@ class ListWithDefaults(list[Any]):
 
 class Seen:
     """One config seen with its defaults (``seen``): the places whose schema objects carry cross-field rules (the
-    object there seen with its defaults, its location), and whether it writes an integral number as a float
-    (``2.0``), which only a strict integer check tells from an integer."""
+    object there seen with its defaults, its location), and where it writes an integral number as a float
+    (``2.0``), which only a strict integer check tells from an integer: the key of each (a list index for an
+    item, None for the value itself)."""
 
     __slots__ = ("sites", "integral_floats")
 
     def __init__(self) -> None:
         self.sites: list[tuple[WithDefaults, Location]] = []
-        self.integral_floats = False
+        self.integral_floats: list[str | int | None] = []
 
 
 def seen(value: Any, at: Location) -> Seen:
@@ -70,7 +71,7 @@ def seen(value: Any, at: Location) -> Seen:
     found = Seen()
     _value(value, at, found)
     if type(value) is float and value.is_integer():  # a part that is itself such a number (the detailed pass asks)
-        found.integral_floats = True
+        found.integral_floats.append(None)
     return found
 
 
@@ -96,7 +97,7 @@ def _object(raw: dict[str, Any], at: Location, found: Seen) -> WithDefaults:
             if place.nodes:  # a place no schema describes (an unknown key) has no defaults or rules below it
                 view[key] = _object(value, place, found) if kind is dict else _list(value, place, found)
         elif kind is float and value.is_integer():
-            found.integral_floats = True
+            found.integral_floats.append(key)
     for key in at.nested_defaults:
         if key not in raw:  # a default object or list: seen too (its floats are the schema's, not the config's)
             view[key] = _value(view[key], at.child(key), Seen())
@@ -107,12 +108,12 @@ def _object(raw: dict[str, Any], at: Location, found: Seen) -> WithDefaults:
 
 def _list(raw: list[Any], at: Location, found: Seen) -> Any:
     containers = False
-    for item in raw:
+    for index, item in enumerate(raw):
         kind = type(item)
         if kind is dict or kind is list:
             containers = True
         elif kind is float and item.is_integer():
-            found.integral_floats = True
+            found.integral_floats.append(index)
     if not containers:
         return raw
     view = ListWithDefaults(_value(item, place, found) if (place := at.child(index)).nodes else item

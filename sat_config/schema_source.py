@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .generated import __file__ as _generated_init
-from .schemawalk import SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_SINGLE
+from .schemawalk import SCHEMA_LISTS, SCHEMA_MAPS, SCHEMA_SINGLE, subschemas
 
 GENERATED = Path(_generated_init).resolve().parent
 SCHEMA_FILE = GENERATED / "schema.json"
@@ -24,6 +24,7 @@ EDITOR_ANNOTATIONS = frozenset({"description", "markdownDescription", "defaultSn
 # Beside every "type" that allows integers and not numbers in general: jsonschema-rs counts 2.0 as an integer, as
 # JSON Schema does, and upstream's constructors do not (nn.Conv1d(2.0, ...) raises TypeError).
 STRICT_INT = "x-strict-integer"
+INTEGER_PLACES = "x-integer-places"  # at the root of a validation schema: see ``integer_places``
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -54,12 +55,51 @@ def validation_schema(schema: Any) -> Any:
     ``x-strict-integer`` beside every ``"type"`` that allows integers (and not numbers in general), and beside
     every ``x-unsupported`` an ``allOf`` member naming its gate, ``$defs/x-unsupported-<n>``: an always-true
     ``{"x-gate": {"when": ..., "on_object": ...}}`` here, which the compiled engine replaces by what the
-    environment it judges for makes of it (``sat_config.validation``)."""
+    environment it judges for makes of it (``sat_config.validation``). At the root, ``x-integer-places`` says
+    where a value can meet ``x-strict-integer`` (``integer_places``)."""
     gates: list[dict[str, Any]] = []
     out = _for_validators(schema, gates)
     if gates:
         out["$defs"] = {**out.get("$defs", {}), **{f"{GATE}-{n}": gate for n, gate in enumerate(gates)}}
+    if isinstance(out, dict):
+        out[INTEGER_PLACES] = integer_places(out)
     return out
+
+
+def integer_places(schema: dict[str, Any]) -> dict[str, Any]:
+    """Where a value of a config can meet ``x-strict-integer`` in ``schema`` (a validation schema): the property
+    names whose schema can demand an integer, whether some other member of an object can (additional or pattern
+    properties), and whether a list item can. A config writing 2.0 elsewhere is judged alike with strict integers
+    and without (``Engine.valid`` skips the strict check for it)."""
+    defs = schema.get("$defs", {})
+    verdicts: dict[int, bool] = {}
+
+    def demands(node: Any) -> bool:
+        """Whether ``node``, or a schema object applying to the same value through it, carries the keyword."""
+        if not isinstance(node, dict):
+            return False
+        known = verdicts.get(id(node))
+        if known is not None:
+            return known
+        verdicts[id(node)] = False  # applicators that lead back to themselves would never finish validating
+        ref = node.get("$ref")
+        target = schema if ref == "#" else defs.get(ref[len("#/$defs/"):]) if isinstance(ref, str) and \
+            ref.startswith("#/$defs/") else None
+        found = (STRICT_INT in node or (isinstance(ref, str) and (target is None or demands(target)))
+                 or any(demands(sub) for key in ("allOf", "anyOf", "oneOf") for sub in node.get(key, ()))
+                 or any(demands(node.get(key)) for key in ("if", "then", "else", "not")))
+        verdicts[id(node)] = found
+        return found
+
+    names: set[str] = set()
+    any_name = items = False
+    for _, node in subschemas(schema):
+        names.update(name for name, sub in node.get("properties", {}).items() if demands(sub))
+        any_name = any_name or any(demands(node.get(key)) for key in ("additionalProperties", "unevaluatedProperties"))
+        any_name = any_name or any(demands(sub) for sub in node.get("patternProperties", {}).values())
+        items = items or any(demands(node.get(key)) for key in ("items", "contains", "unevaluatedItems"))
+        items = items or any(demands(sub) for sub in node.get("prefixItems", ()))
+    return {"names": sorted(names), "any_name": any_name, "items": items}
 
 
 GATE = "x-unsupported"

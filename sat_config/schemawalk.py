@@ -212,14 +212,15 @@ class Location:
     """The schema objects of one place in a config (interned per walker): which apply to a value there
     (``applied``), the places of its members (``child``) and its defaults, each computed once."""
 
-    __slots__ = ("walker", "nodes", "_fixed", "_deciders", "_applied", "children", "defaults", "nested_defaults",
-                 "checks")
+    __slots__ = ("walker", "nodes", "_fixed", "_fixed_place", "_deciders", "_applied", "children", "defaults",
+                 "nested_defaults", "checks")
 
     def __init__(self, walker: SchemaWalker, nodes: tuple[Node, ...]) -> None:
         self.walker, self.nodes = walker, nodes
         flat = tuple(part for node in nodes for part in walker.flatten(node))
         chooses = any("if" in part or "oneOf" in part or "anyOf" in part for part in flat)
         self._fixed: tuple[Node, ...] | None = None if chooses else flat
+        self._fixed_place: Location | None = None  # the place of ``_fixed`` once asked for
         self._deciders: tuple[str, ...] | None = None
         self._applied: dict[Any, Location] = {}
         self.children: dict[str | int, Location] = {}  # member -> its place, filled in by ``child``
@@ -230,10 +231,11 @@ class Location:
 
     def applied(self, value: Any) -> Location:
         """The place of ``value`` with the branches it chooses (``nodes``: every schema object that applies)."""
+        found = self._fixed_place
+        if found is not None:
+            return found
         if self._fixed is not None:
-            found = self._applied.get(None)
-            if found is None:
-                found = self._applied[None] = self.walker.location(self._fixed)
+            found = self._fixed_place = self.walker.location(self._fixed)
             return found
         key = self._decision(value)
         found = self._applied.get(key) if key is not None else None
@@ -245,15 +247,21 @@ class Location:
 
     def _decision(self, value: Any) -> Any:
         """What the branch choice depends on: the JSON type, a scalar's value, and the properties that tags and
-        ``if`` conditions read; None when one of them is not hashable (then nothing is cached)."""
-        if self._deciders is None:
-            self._deciders = tuple(sorted(self.walker.deciders(self.nodes)))
+        ``if`` conditions read (with their types: True and 1 are equal keys but choose differently); None when
+        one of them is not hashable (then nothing is cached)."""
+        deciders = self._deciders
+        if deciders is None:
+            deciders = self._deciders = tuple(sorted(self.walker.deciders(self.nodes)))
         if not isinstance(value, dict):
             return (json_type(value), value) if not isinstance(value, list) else ("array",)
-        values = tuple(value.get(p, _NONE) for p in self._deciders)
+        if len(deciders) == 1:  # most unions: a tag
+            tag = value.get(deciders[0], _NONE)
+            kind = type(tag)
+            return None if kind is dict or kind is list else (tag, kind)
+        values = tuple(value.get(p, _NONE) for p in deciders)
         if any(isinstance(v, (dict, list)) for v in values):
             return None
-        return values, tuple(map(type, values))  # True and 1 are equal keys but choose differently
+        return values, tuple(map(type, values))
 
     def child(self, key: str | int) -> Location:
         """The place of member ``key`` (a property name or list index) of a value this location applies to."""

@@ -42,7 +42,14 @@ from .extension_rules import failures as extension_failures
 from .extension_rules import jsonschema_keyword
 from .reference import doc_link
 from .rules import RULES
-from .schema_source import STRICT_INT, load_bundled_schema, on_objects, shared_validation_schema, validation_schema
+from .schema_source import (
+    INTEGER_PLACES,
+    STRICT_INT,
+    load_bundled_schema,
+    on_objects,
+    shared_validation_schema,
+    validation_schema,
+)
 from .schemawalk import BUNDLE_URI, Location, SchemaWalker, json_type
 from .suggest import closest, is_typo
 
@@ -73,9 +80,16 @@ class Judging(NamedTuple):
 
 def default_judging() -> Judging:
     """The installed environment, with the extensions of $SAT_CONFIG_EXTENSIONS and installed packages."""
-    from .api import judging
+    judging: Judging = _api().judging()
+    return judging
 
-    return judging()
+
+@cache
+def _api() -> Any:
+    """``sat_config.api`` (which imports this module), imported on first use rather than on every call."""
+    from . import api
+
+    return api
 
 
 class _Run:
@@ -275,15 +289,36 @@ def _rules(validator: Any, rules: list[str], instance: Any, schema: dict[str, An
         yield _error(message, kind, path, suggestion, severity=severity)
 
 
-def _site_fails(view: WithDefaults, checks: tuple[Any, ...]) -> bool:
-    """Whether a rule of the schema objects ``checks`` fails (or raises) on a config object seen with defaults."""
+class _Site(NamedTuple):
+    """What runs at a place whose schema objects carry rules: the ids of registered rules (looked up in ``RULES``
+    when they run) and an extension's declarative rules."""
+
+    rule_ids: tuple[str, ...]
+    declared: tuple[list[dict[str, Any]], ...]
+
+
+def _site(place: Location) -> _Site:
+    """The rules of the schema objects at ``place`` (gathered once per place)."""
+    found = _SITES.get(place)
+    if found is None:
+        checks = place.checks
+        found = _SITES[place] = _Site(tuple(rule_id for node in checks for rule_id in node.get("x-rules", ())),
+                                      tuple(node[EXTENSION_RULES] for node in checks if node.get(EXTENSION_RULES)))
+    return found
+
+
+_SITES: dict[Location, _Site] = {}  # places live as long as their walker's schema (kept by its engine)
+
+
+def _site_fails(view: WithDefaults, place: Location) -> bool:
+    """Whether a rule at ``place`` fails (or raises) on a config object there, seen with its defaults."""
+    site = _site(place)
     try:
-        for node in checks:
-            for rule_id in node.get("x-rules", ()):
-                if RULES[rule_id].fails(view):
-                    return True
-            declared = node.get(EXTENSION_RULES)
-            if declared and next(extension_failures(declared, view.raw), None) is not None:
+        for rule_id in site.rule_ids:
+            if RULES[rule_id].fails(view):
+                return True
+        for declared in site.declared:
+            if next(extension_failures(declared, view.raw), None) is not None:
                 return True
     except Exception:  # noqa: BLE001 - the detailed pass reports the rule that raises (kind "internal")
         return True
@@ -420,9 +455,30 @@ class Engine:
         if not self._compiled(ref, env, False).is_valid(instance):
             return False
         found = seen(instance, at)
-        if found.integral_floats and not self._compiled(ref, env, True).is_valid(instance):
+        if found.integral_floats and self._may_be_integers(found.integral_floats) and not self._compiled(
+                ref, env, True).is_valid(instance):
             return False
-        return not any(_site_fails(view, place.checks) for view, place in found.sites)
+        for view, place in found.sites:
+            if _site_fails(view, place):
+                return False
+        return True
+
+    def _may_be_integers(self, keys: list[str | int | None]) -> bool:
+        """Whether a float such as 2.0 under one of ``keys`` (a property name, a list index, or None for the value
+        itself) may sit where the schema wants an integer (``schema_source.integer_places``): only then does the
+        strict check differ."""
+        places = self.schema.get(INTEGER_PLACES)
+        if places is None:
+            return True
+        names = self._integer_names
+        for key in keys:
+            if key is None or (places["items"] if type(key) is int else places["any_name"] or key in names):
+                return True
+        return False
+
+    @cached_property
+    def _integer_names(self) -> frozenset[str]:
+        return frozenset(self.schema.get(INTEGER_PLACES, {}).get("names", ()))
 
     def def_valid(self, ref: str, instance: Any) -> bool:
         """The compiled engine's verdict on a part of a config that ``{"$ref": "#/$defs/<name>"}`` describes."""

@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 from support.edits import delete_at, paths_in, set_at
-from support.files import EXAMPLES, UPSTREAM, case_config, case_files, load_json, upstream_params
+from support.files import (
+    EXAMPLES,
+    UPSTREAM,
+    case_config,
+    case_files,
+    load_json,
+    upstream_config,
+    upstream_params,
+)
 
 import sat_config
 from sat_config.validation import fast_validator, find_problems
@@ -117,3 +125,42 @@ def test_a_deep_object_where_no_schema_is_reported_not_walked():
     config["model"]["not_a_key"] = deep
     assert [(p.path, p.kind) for p in find_problems(config)] == [("$.model.not_a_key", "unknown_key")]
     assert [(p.path, p.kind) for p in find_problems(config, fast=False)] == [("$.model.not_a_key", "unknown_key")]
+
+
+def test_integer_places_name_every_member_that_can_demand_an_integer():
+    """``integer_places`` follows $ref, allOf/anyOf/oneOf and if/then/else to the strict keyword, per property
+    name, for additional and pattern properties, and for list items."""
+    from sat_config.schema_source import validation_schema
+
+    schema = validation_schema({
+        "$defs": {"Count": {"type": "integer"}, "Ratio": {"type": "number"}},
+        "properties": {
+            "by_ref": {"$ref": "#/$defs/Count"},
+            "in_branch": {"anyOf": [{"type": "string"}, {"allOf": [{"$ref": "#/$defs/Count"}]}]},
+            "conditional": {"if": {"type": "string"}, "else": {"type": "integer"}},
+            "ratio": {"$ref": "#/$defs/Ratio"},
+            "numbers": {"type": "array", "items": {"type": "number"}},
+            "table": {"type": "object", "additionalProperties": {"type": "number"}},
+        },
+    })
+    assert schema["x-integer-places"] == {"names": ["by_ref", "conditional", "in_branch"], "any_name": False,
+                                          "items": False}
+    with_items = validation_schema({"properties": {"a": {"items": {"type": "integer"}}}})
+    assert with_items["x-integer-places"] == {"names": [], "any_name": False, "items": True}
+    with_map = validation_schema({"patternProperties": {"^x": {"oneOf": [{"type": "integer"}]}}})
+    assert with_map["x-integer-places"] == {"names": [], "any_name": True, "items": False}
+
+
+def test_floats_where_numbers_are_wanted_need_no_strict_check():
+    """Upstream's autoencoder examples write loss weights as 1.0: judged without compiling the strict variant,
+    which a 2.0 where an integer is wanted still gets (and is rejected by)."""
+    from sat_config.schema_source import shared_validation_schema
+    from sat_config.validation import Engine, default_judging
+
+    config = load_json(upstream_config("autoencoders--dac_2048_32_vae"))
+    engine, judge = Engine(shared_validation_schema(), prepared=True), default_judging()
+    assert engine.is_valid(config, judge)
+    assert not any(strict for _, _, strict in engine._branches)
+    config["model"]["encoder"]["config"]["d_model"] = 64.0
+    assert not engine.is_valid(config, judge)
+    assert any(strict for _, _, strict in engine._branches)
