@@ -14,15 +14,15 @@ from .channels import (
     audio_out_channels,
     bottleneck_in_channels,
     channel_source,
+    config_int,
     decoder_expected_channels,
-    decoder_in_channels,
-    decoder_out_channels,
     encoder_downsampling,
-    encoder_in_channels,
     encoder_out_channels,
     latent_chain,
     latent_channels,
     model_downsampling,
+    part,
+    part_type,
     pretransform_downsampling,
 )
 from .registry import Obj, Outcome, get, is_number, rule, written
@@ -40,7 +40,7 @@ _BOTTLENECK_WIDTH = {"rvq": ("dim", "config.dim"), "rvq_vae": ("dim", "2 x confi
 def vae_input(model: Obj) -> Outcome:
     """The vae bottleneck splits the encoder output into two halves, so the encoder needs an even width."""
     width = encoder_out_channels(model.get("encoder"))
-    if get(model, "bottleneck.type") != "vae" or width is None or width % 2 == 0:
+    if part_type(model.get("bottleneck")) != "vae" or width is None or width % 2 == 0:
         return None
     return (f"the vae bottleneck splits the encoder output into mean and scale halves, but the "
             f"{get(model, 'encoder.type')} encoder outputs {width} channels, an odd number: the first encode fails "
@@ -50,9 +50,12 @@ def vae_input(model: Obj) -> Outcome:
 @rule("autoencoder.bottleneck_input")
 def bottleneck_input(model: Obj) -> Outcome:
     """A quantizing bottleneck takes the encoder's output width (dim / input_dim, doubled for the *_vae types)."""
-    kind = get(model, "bottleneck.type")
-    takes, width = bottleneck_in_channels(model.get("bottleneck")), encoder_out_channels(model.get("encoder"))
-    if kind not in _BOTTLENECK_WIDTH or takes is None or width is None or takes == width:
+    bottleneck = model.get("bottleneck")
+    kind, width = part_type(bottleneck), encoder_out_channels(model.get("encoder"))
+    if kind not in _BOTTLENECK_WIDTH or width is None:
+        return None
+    takes = bottleneck_in_channels(bottleneck)
+    if takes is None or takes == width:
         return None
     key, source = _BOTTLENECK_WIDTH[kind]
     return [(("bottleneck", "config", key),
@@ -63,9 +66,9 @@ def bottleneck_input(model: Obj) -> Outcome:
 @rule("autoencoder.decoder_input")
 def decoder_input(model: Obj) -> Outcome:
     """The decoder reads the latents plus the bottleneck's decode-time noise channels."""
-    decoder = model.get("decoder")
-    key = DECODER_IN.get(get(decoder, "type"))
-    reads, receives = decoder_in_channels(decoder), decoder_expected_channels(model)
+    kind, config = part(model.get("decoder"))
+    key = DECODER_IN.get(kind)
+    reads, receives = config_int(config, key), decoder_expected_channels(model)
     if key is None or reads is None or receives is None or reads == receives:
         return None
     return [(("decoder", "config", key),
@@ -105,13 +108,16 @@ def downsampling_ratio(model: Obj) -> Outcome:
 @rule("autoencoder.encoder_input")
 def encoder_input(model: Obj) -> Outcome:
     """The encoder reads the audio channels (or the pretransform's encoded channels)."""
-    encoder = model.get("encoder")
-    key = ENCODER_IN.get(get(encoder, "type"))
-    reads, fed = encoder_in_channels(encoder), audio_in_channels(model)
-    if key is None or reads is None or fed is None or reads == fed:
+    kind, config = part(model.get("encoder"))
+    key = ENCODER_IN.get(kind)
+    reads = config_int(config, key)
+    if key is None or reads is None:
+        return None
+    fed = audio_in_channels(model)
+    if fed is None or reads == fed:
         return None
     return [(("encoder", "config", key),
-             f"the {get(encoder, 'type')} encoder reads {reads} channels but is fed {fed} "
+             f"the {kind} encoder reads {reads} channels but is fed {fed} "
              f"({channel_source(model, 'in_channels')}): its first layer fails at the first encode")]
 
 
@@ -119,10 +125,13 @@ def encoder_input(model: Obj) -> Outcome:
 def decoder_output(model: Obj) -> Outcome:
     """The decoder writes the audio channels (or what the pretransform decodes); checked after the rules of what
     runs before the decoder, so the first failure upstream meets comes first."""
-    decoder = model.get("decoder")
-    key = DECODER_OUT.get(get(decoder, "type"))
-    writes, expected = decoder_out_channels(decoder), audio_out_channels(model)
-    if key is None or writes is None or expected is None or writes == expected:
+    kind, config = part(model.get("decoder"))
+    key = DECODER_OUT.get(kind)
+    writes = config_int(config, key)
+    if key is None or writes is None:
+        return None
+    expected = audio_out_channels(model)
+    if expected is None or writes == expected:
         return None
     loss = "the stereo loss fails with AssertionError" if expected == 2 else (
         "the mono loss fails with RuntimeError: the sizes of tensors must match")
@@ -130,7 +139,7 @@ def decoder_output(model: Obj) -> Outcome:
         f"training compares the output with {expected}-channel audio ({loss}), and chunked decoding copies into a "
         "buffer of that width (a shape error, or silent broadcasting of a single channel)")
     return [(("decoder", "config", key),
-             f"the {get(decoder, 'type')} decoder writes {writes} channels but "
+             f"the {kind} decoder writes {writes} channels but "
              f"{channel_source(model, 'out_channels')} is {expected}: {effect}")]
 
 
@@ -182,18 +191,18 @@ ACTIVATION_PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 def activation_problem(name: Any, params: Obj | None) -> str | None:
     """Why ``torch.nn.<name>(**params)`` fails at construction or at the first forward in SEANet; None if it works.
     ``params`` (None: no arguments) is read with the schema's defaults, which are torch's."""
-    if name not in ACTIVATION_PARAMS or not isinstance(params, Mapping | None):
+    if name not in ACTIVATION_PARAMS or (params is not None and not isinstance(params, Mapping)):
         return None
     accepted, required = ACTIVATION_PARAMS[name]
     passed = written(params) if params is not None else {}
-    unknown = sorted(set(passed) - accepted)
-    if unknown:
+    if not accepted.issuperset(passed):
+        unknown = sorted(set(passed) - accepted)
         takes = ", ".join(sorted(accepted)) or "no arguments"
         hint = " (activation_params defaults to {'alpha': 1.0}, which only ELU and CELU take)" if passed == {
             "alpha": 1.0} else ""
         return f"torch.nn.{name} does not take {', '.join(unknown)}{hint}; it takes {takes} (TypeError at construction)"
-    missing = sorted(required - set(passed))
-    if missing:
+    if not required.issubset(passed):
+        missing = sorted(required - set(passed))
         return f"torch.nn.{name} needs {', '.join(missing)} (TypeError at construction)"
     if params is None:
         return None

@@ -4,7 +4,7 @@ the lm backbone share."""
 from __future__ import annotations
 
 from .channels import as_ints
-from .registry import Failure, Obj, Outcome, TypeName, get, is_int, rule, written
+from .registry import Failure, Obj, Outcome, TypeName, is_int, rule, written
 
 # --- attention layouts (shared with the lm backbone) -------------------------------------------------------------
 
@@ -57,30 +57,31 @@ _DIT_SHAPE: dict[str, TypeName] = {"embed_dim": "int", "num_heads": "int"}
 @rule("dit.heads", at=("num_heads",), needs={**_DIT_SHAPE, "rotary_pos_emb": "bool", "add_rope": "bool"})
 def dit_heads(dit: Obj) -> Outcome:
     """embed_dim splits into num_heads attention heads that rotary embeddings fit."""
-    if dit["num_heads"] < 1:
+    width, heads = dit["embed_dim"], dit["num_heads"]
+    if heads < 1:
         return None
-    problem = head_layout_problem(dit["embed_dim"], dit["embed_dim"] // dit["num_heads"], dit["rotary_pos_emb"],
-                                  dit["add_rope"])
-    return None if problem is None else f"embed_dim {dit['embed_dim']} with num_heads {dit['num_heads']}: {problem}"
+    problem = head_layout_problem(width, width // heads, dit["rotary_pos_emb"], dit["add_rope"])
+    return None if problem is None else f"embed_dim {width} with num_heads {heads}: {problem}"
 
 
 @rule("dit.cross_attention_heads", at=("cond_token_dim",), needs={**_DIT_SHAPE, "cond_token_dim": "int"})
 def dit_cross_attention_heads(dit: Obj) -> Outcome:
     """Unprojected conditioning tokens must split into the attention heads as they are."""
-    if dit["cond_token_dim"] <= 0 or dit.get("project_cond_tokens") is not False or dit["num_heads"] < 1:
+    tokens, heads = dit["cond_token_dim"], dit["num_heads"]
+    if tokens <= 0 or dit.get("project_cond_tokens") is not False or heads < 1:
         return None
-    problem = cross_attention_problem(dit["embed_dim"], dit["embed_dim"] // dit["num_heads"], dit["cond_token_dim"])
+    problem = cross_attention_problem(dit["embed_dim"], dit["embed_dim"] // heads, tokens)
     if problem is None:
         return None
-    return (f"with project_cond_tokens false the {dit['cond_token_dim']}-wide conditioning tokens are split into "
-            f"attention heads as they are: {problem}")
+    return (f"with project_cond_tokens false the {tokens}-wide conditioning tokens are split into attention heads "
+            f"as they are: {problem}")
 
 
 @rule("dit.global_cond_width", at=("global_cond_dim",), needs={"embed_dim": "int", "global_cond_dim": "int"})
 def dit_global_cond_width(dit: Obj) -> Outcome:
     """Unprojected global conditioning is added to the embed_dim-wide timestep embedding."""
-    if dit["global_cond_dim"] <= 0 or dit.get("project_global_cond") is not False or (
-            dit["global_cond_dim"] == dit["embed_dim"]):
+    width = dit["global_cond_dim"]
+    if width <= 0 or dit.get("project_global_cond") is not False or width == dit["embed_dim"]:
         return None
     return (f"with project_global_cond false the global conditioning is added to the {dit['embed_dim']}-wide "
             f"timestep embedding (embed_dim) as it is, but global_cond_dim is {dit['global_cond_dim']}: the first "
@@ -112,7 +113,7 @@ def transformer_sinusoidal_width(transformer: Obj) -> Outcome:
 @rule("transformer.ff_dim_out", at=("ff_kwargs", "dim_out"), needs={"ff_kwargs.dim_out": "int", "embed_dim": "int"})
 def transformer_ff_dim_out(transformer: Obj) -> Outcome:
     """The feed-forward output is added to the block input, so it keeps embed_dim."""
-    dim_out = get(transformer, "ff_kwargs.dim_out")
+    dim_out = transformer["ff_kwargs"]["dim_out"]
     if dim_out == transformer["embed_dim"]:
         return None
     return (f"ff_kwargs.dim_out is {dim_out} but every block adds the feed-forward output to its "
@@ -123,8 +124,9 @@ def transformer_ff_dim_out(transformer: Obj) -> Outcome:
 @rule("transformer.ff_conv_kernel", at=("ff_kwargs", "conv_kernel_size"), needs={"ff_kwargs.conv_kernel_size": "int"})
 def transformer_ff_conv_kernel(transformer: Obj) -> Outcome:
     """The feed-forward convolution keeps the length only with an odd kernel."""
-    size = get(transformer, "ff_kwargs.conv_kernel_size")
-    if get(transformer, "ff_kwargs.use_conv") is not True or size % 2 == 1:
+    ff_kwargs = transformer["ff_kwargs"]
+    size = ff_kwargs["conv_kernel_size"]
+    if ff_kwargs.get("use_conv") is not True or size % 2 == 1:
         return None
     return (f"ff_kwargs.conv_kernel_size {size} is even: with padding kernel_size // 2 the convolution lengthens the "
             "sequence by one and the residual add fails at the first forward; use an odd size")
@@ -159,8 +161,8 @@ def _well_formed(unet: Obj) -> bool:
 
 def uses_attention(unet: Obj) -> bool:
     """Whether any level (or the bottleneck, which uses the last entry) of a U-Net has attention."""
-    attentions = list(unet["attentions"])
-    return any(a > 0 for a in attentions[: _levels(unet)] + attentions[-1:])
+    attentions = unet["attentions"]
+    return any(a > 0 for a in attentions[: _levels(unet)]) or (len(attentions) > 0 and attentions[-1] > 0)
 
 
 @rule("adp.context_embedding_unused", at=("context_embedding_features",), needs=_UNET)
@@ -191,43 +193,61 @@ def adp_level_lists(unet: Obj) -> Outcome:
 @rule("adp.attention_settings", needs=_UNET)
 def adp_attention_settings(unet: Obj) -> Outcome:
     """Attention blocks need attention_heads or attention_features, and attention_multiplier."""
-    if not _well_formed(unet) or not uses_attention(unet):
+    no_heads = unet.get("attention_heads") is None and unet.get("attention_features") is None
+    no_multiplier = unet.get("attention_multiplier") is None
+    if not (no_heads or no_multiplier) or not _well_formed(unet) or not uses_attention(unet):
         return None
     failures: list[Failure] = []
-    if unet.get("attention_heads") is None and unet.get("attention_features") is None:
+    if no_heads:
         failures.append((("attention_heads",), "attentions has non-zero entries, so attention_heads or attention_"
                          "features is required: the attention blocks fail an empty assertion at construction"))
-    if unet.get("attention_multiplier") is None:
+    if no_multiplier:
         failures.append((("attention_multiplier",), "attentions has non-zero entries, so attention_multiplier is "
                          "required: the attention blocks fail an empty assertion at construction"))
     return failures
 
 
 def _widths(unet: Obj) -> list[int]:
-    return [unet["channels"] * m for m in unet["multipliers"]]
+    """The width of each level of a U-Net (channels x its multiplier)."""
+    channels = unet["channels"]
+    return [channels * m for m in unet["multipliers"]]
+
+
+def _resnet_widths(unet: Obj, context: list[int]) -> set[int]:
+    """The input widths of the resnet blocks (their GroupNorms) of a well-formed U-Net whose levels take
+    ``context`` (context_channels) channels of context: the bottleneck's; for a level with blocks its width with
+    and without its context; for a level with blocks or attention its upsampling width, doubled by the skip
+    connection, and its width."""
+    widths = _widths(unet)
+    context = context + [0] * (len(widths) - len(context))
+    normed = {widths[-1]}
+    levels = zip(widths[1:], context[1:], unet["num_blocks"], unet["attentions"], strict=False)
+    for width, extra, blocks, attention in levels:
+        if blocks >= 1:
+            normed.add(width + extra)
+            normed.add(width)
+        if blocks + (1 if attention else 0) >= 1:
+            normed.add(2 * width)
+            normed.add(width)
+    return normed
 
 
 @rule("adp.group_norm", at=("resnet_groups",), needs={**_UNET, "resnet_groups": "int"})
 def adp_group_norm(unet: Obj) -> Outcome:
     """resnet_groups divides every resnet block width (GroupNorm)."""
-    context = as_ints(unet.get("context_channels") or [])
-    if not _well_formed(unet) or context is None or unet["resnet_groups"] < 1:
+    groups = unet["resnet_groups"]
+    if groups < 1 or not _well_formed(unet):
         return None
-    groups, widths, levels = unet["resnet_groups"], _widths(unet), _levels(unet)
-    attentions, blocks = list(unet["attentions"]), list(unet["num_blocks"])
-    context += [0] * (levels + 1 - len(context))
-    normed = {widths[levels]}
-    for i in range(levels):
-        if blocks[i] >= 1:
-            normed |= {widths[i + 1] + context[i + 1], widths[i + 1]}
-        if blocks[i] + (1 if attentions[i] else 0) >= 1:
-            normed |= {2 * widths[i + 1], widths[i + 1]}
-    bad = sorted(w for w in normed if w % groups)
+    context = as_ints(unet.get("context_channels") or [])
+    if context is None:
+        return None
+    bad = [w for w in _resnet_widths(unet, context) if w % groups]
     if not bad:
         return None
     return (f"resnet_groups {groups} does not divide the resnet block width{'s' if len(bad) > 1 else ''} "
-            f"{', '.join(map(str, bad))} (level widths are channels x multipliers, doubled by the skip connections "
-            "of the upsampling blocks, plus any context_channels): GroupNorm raises ValueError at construction")
+            f"{', '.join(map(str, sorted(bad)))} (level widths are channels x multipliers, doubled by the skip "
+            "connections of the upsampling blocks, plus any context_channels): GroupNorm raises ValueError at "
+            "construction")
 
 
 @rule("adp.attention_width", at=("attentions",), needs=_UNET)
@@ -235,18 +255,22 @@ def adp_attention_width(unet: Obj) -> Outcome:
     """Levels with attention are a multiple of 32 wide and wide enough for their heads."""
     if not _well_formed(unet):
         return None
-    widths, levels, attentions = _widths(unet), _levels(unet), list(unet["attentions"])
+    widths, attentions = _widths(unet), unet["attentions"]
     heads, features = unet.get("attention_heads"), unet.get("attention_features")
-    for width, count in [(widths[i + 1], attentions[i]) for i in range(levels)] + [(widths[levels], attentions[-1])]:
+    # the head count attention_heads sets, or the features per head attention_features sets (None: neither)
+    head_count = heads if features is None and is_int(heads) and heads > 0 else None
+    head_features = features if heads is None and is_int(features) and features > 0 else None
+    # each level's width and attentions entry, then the bottleneck's (which uses the last entry)
+    for width, count in [*zip(widths[1:], attentions, strict=False), (widths[-1], attentions[-1])]:
         if count <= 0:
             continue
         if width % 32:
             return (f"a level with attention is {width} channels wide, not a multiple of 32: the attention block's "
                     "GroupNorm(32 groups) raises ValueError at construction")
-        if features is None and is_int(heads) and heads > 0 and width // heads < 1:
+        if head_count is not None and width // head_count < 1:
             return (f"attention_heads {heads} is more than the {width} channels of a level with attention: its heads "
                     "would have 0 features (ZeroDivisionError at construction)")
-        if heads is None and is_int(features) and features > 0 and width // features < 1:
+        if head_features is not None and width // head_features < 1:
             return (f"attention_features {features} is more than the {width} channels of a level with attention: it "
                     "would get 0 heads and the first forward fails")
     return None
@@ -296,5 +320,5 @@ def adp_out_channels(unet: Obj) -> Outcome:
 
 def first_context_channels(unet: object) -> int | None:
     """The first non-zero ``context_channels`` entry of a U-Net config (the input-concat width), or None."""
-    channels = as_ints(get(unet, "context_channels"))
+    channels = as_ints(unet.get("context_channels") if isinstance(unet, dict) else None)
     return next((c for c in channels if c), None) if channels is not None else None

@@ -4,35 +4,54 @@ the audio conditioners that encode with a pretransform. Helpers take a model sec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from ..schema_source import shared_validation_schema
 from ..suggest import closest
 from .channels import as_int, pretransform_channels
-from .registry import Obj, Outcome, get, given, is_list, once, rule, written
+from .registry import Obj, Outcome, given, is_list, once, rule, written
 
 INPAINT_IDS = ("inpaint_mask", "inpaint_masked_input")
+# a conditioner object: any mapping (dict, the common case, comes first: it passes without Mapping's ABC check)
+_OBJECT = (dict, Mapping)
+# an id that is its own dict key (others are keyed by their repr)
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _conditioning(model: Any) -> Obj:
+    """The conditioning object of a model section (empty when absent or not an object)."""
+    conditioning = model.get("conditioning") if isinstance(model, dict) else None
+    return conditioning if isinstance(conditioning, dict) else {}
 
 
 def entries(model: Any) -> list[Obj]:
     """The conditioner objects of a model section as written (a rule that needs a conditioner's defaults reads
     it with ``_entry_for``)."""
-    configs = written(get(model, "conditioning.configs")) if is_list(get(model, "conditioning.configs")) else []
-    return [e for e in configs if isinstance(e, Mapping)]
+    configs = _conditioning(model).get("configs")
+    return [e for e in written(configs) if isinstance(e, _OBJECT)] if is_list(configs) else []
 
 
-def _table(model: Any) -> tuple[dict[Any, int], frozenset[Any], Any]:
-    """(id -> index of the conditioner upstream keeps for it, pre-encoded ids, conditioning.cond_dim), once per
-    model section."""
-    def compute() -> tuple[dict[Any, int], frozenset[Any], Any]:
-        configs = written(get(model, "conditioning.configs"))
-        index = {_hashable(e.get("id")): i for i, e in enumerate(configs if type(configs) is list else [])
-                 if isinstance(e, Mapping)}
-        keys = written(get(model, "conditioning.pre_encoded_keys"))
-        pre_encoded = frozenset(map(_hashable, keys)) if type(keys) is list else frozenset()
-        return index, pre_encoded, get(model, "conditioning.cond_dim")
+_Table = tuple[dict[Any, Obj | None], Any]
+
+
+def _table(model: Any) -> _Table:
+    """(id -> the conditioner upstream keeps for it, read with its defaults (the last of duplicates, as upstream's
+    dict keeps it; None for a pre-encoded id), conditioning.cond_dim), once per model section."""
+    def compute() -> _Table:
+        conditioning = _conditioning(model)
+        configs, pre_encoded = conditioning.get("configs"), conditioning.get("pre_encoded_keys")
+        found: dict[Any, Obj | None] = {}
+        if is_list(configs):
+            for as_written, entry in zip(written(configs), configs, strict=True):
+                if isinstance(as_written, _OBJECT):
+                    found[_hashable(as_written.get("id"))] = entry
+        if is_list(pre_encoded):
+            for key in map(_hashable, written(pre_encoded)):
+                if key in found:
+                    found[key] = None
+        return found, conditioning.get("cond_dim")
 
     return once(model, "conditioners", compute)
 
@@ -40,31 +59,28 @@ def _table(model: Any) -> tuple[dict[Any, int], frozenset[Any], Any]:
 def _entry_for(model: Any, cid: Any) -> Obj | None:
     """The conditioner the model uses for ``cid`` (the last of duplicates, as upstream's dict keeps it), read
     with its defaults; None for an undefined or pre-encoded id."""
-    index, pre_encoded, _ = _table(model)
-    position = index.get(_hashable(cid))
-    if position is None or _hashable(cid) in pre_encoded:
-        return None
-    entry = get(model, "conditioning.configs")[position]
-    return entry if isinstance(entry, Mapping) else None
+    return _table(model)[0].get(_hashable(cid))
 
 
 def _config(entry: Obj) -> Obj:
     config = entry.get("config")
-    return config if isinstance(config, Mapping) else {}
+    return config if isinstance(config, _OBJECT) else {}
 
 
-def cond_width(model: Obj, cid: Any) -> int | None:
-    """Width of the tensor conditioner ``cid`` hands the backbone (output_dim, else cond_dim; the inpainting ids:
-    1 and io_channels); None when unknown (pre-encoded, undefined or malformed)."""
-    if cid == "inpaint_mask":
+def _cond_width(model: Obj, table: _Table, key: Any) -> int | None:
+    """Width of the tensor conditioner ``key`` (an id as ``_hashable`` keys it) hands the backbone (output_dim, else
+    cond_dim; the inpainting ids: 1 and io_channels); None when unknown (pre-encoded, undefined or malformed).
+    ``table`` is the model section's ``_table`` (read once for all the ids a rule checks)."""
+    if key == "inpaint_mask":
         return 1
-    if cid == "inpaint_masked_input":
+    if key == "inpaint_masked_input":
         return as_int(model.get("io_channels"))
-    entry = _entry_for(model, cid)
+    found, cond_dim = table
+    entry = found.get(key)
     if entry is None or entry.get("type") not in built_in_types():
         return None  # an extension's conditioner may hand its output over another way (Ceaglex's time_align: 1)
     output_dim = _config(entry).get("output_dim")
-    return as_int(output_dim if output_dim is not None else _table(model)[2])
+    return as_int(output_dim if output_dim is not None else cond_dim)
 
 
 @cache
@@ -78,10 +94,11 @@ def built_in_types() -> frozenset[Any]:
 
 def undefined_ids(model: Obj, wanted: Any, extra: tuple[str, ...] = ()) -> list[Any]:
     """The ids in ``wanted`` that no conditioner of the model section defines (``extra`` ids also count)."""
-    if not is_list(wanted):
+    if not is_list(wanted) or not wanted:
         return []
-    known = set(_table(model)[0]) | set(extra)
-    return list(dict.fromkeys(i for i in map(_hashable, wanted) if i not in known))
+    defined = _table(model)[0]
+    missing = [i for i in map(_hashable, wanted) if i not in defined and i not in extra]
+    return list(dict.fromkeys(missing))
 
 
 def id_suggestion(model: Obj, missing: list[Any], extra: tuple[str, ...] = ()) -> str | None:
@@ -90,13 +107,15 @@ def id_suggestion(model: Obj, missing: list[Any], extra: tuple[str, ...] = ()) -
 
 
 def _hashable(value: Any) -> Any:
-    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+    return value if isinstance(value, _PLAIN) else repr(value)
 
 
 def inpainting_ids(config: Obj) -> tuple[str, ...]:
     """The ids inpainting adds to the conditioning of a whole diffusion_cond(_inpaint) config, if it is used."""
-    inpainting = config.get("model_type") == "diffusion_cond_inpaint" or get(config, "training.inpainting") is not None
-    return INPAINT_IDS if inpainting else ()
+    if config.get("model_type") == "diffusion_cond_inpaint":
+        return INPAINT_IDS
+    training = config.get("training")
+    return INPAINT_IDS if isinstance(training, dict) and training.get("inpainting") is not None else ()
 
 
 def _listing(widths: Mapping[Any, int | None]) -> str:
@@ -108,12 +127,18 @@ def _disabled(name: str, expected: Any, widths: Mapping[Any, int | None]) -> str
             f"{_listing(widths)} {'is' if len(widths) == 1 else 'are'} passed to it: the first forward fails")
 
 
+def _widths(model: Obj, wanted: Sequence[Any]) -> dict[Any, int | None]:
+    """The width of each conditioner of ``wanted`` (once per id)."""
+    table = _table(model)
+    return {key: _cond_width(model, table, key) for key in map(_hashable, wanted)}
+
+
 def each_width_problem(model: Obj, wanted: Any, expected: Any, name: str) -> str | None:
     """Why conditioners ``wanted``, each handed over at its own width (tokens concatenated along the sequence), do
     not fit the backbone input ``name`` of width ``expected``; None if they do (or a width is unknown)."""
     if not is_list(wanted) or not wanted:
         return None
-    widths = {_hashable(cid): cond_width(model, cid) for cid in wanted}
+    widths = _widths(model, wanted)
     if not expected:
         return _disabled(name, expected, widths)
     wrong = {cid: w for cid, w in widths.items() if w is not None and w != expected}
@@ -128,7 +153,7 @@ def total_width_problem(model: Obj, wanted: Any, expected: Any, name: str) -> st
     ``expected``; None if they do (or a width is unknown)."""
     if not is_list(wanted) or not wanted:
         return None
-    widths = {_hashable(cid): cond_width(model, cid) for cid in wanted}
+    widths = _widths(model, wanted)
     if not expected:
         return _disabled(name, expected, widths)
     known = [w for w in widths.values() if w is not None]
@@ -152,12 +177,17 @@ def _tokens(model: Obj, cid: Any) -> int | None:
     return None  # phoneme, pretransform, source_mix: the length depends on the input
 
 
-def cross_attention_tokens(model: Obj, wanted: list[Any]) -> tuple[int | None, str]:
-    """Most cross-attention tokens the conditioners ``wanted`` give, and the per-id counts (for messages)."""
+def cross_attention_tokens(model: Obj, wanted: list[Any]) -> tuple[int | None, dict[Any, int | None]]:
+    """Most cross-attention tokens the conditioners ``wanted`` give (None when a count is unknown), and the count
+    per id (``describe_tokens`` lists them for messages)."""
     counts = {cid: _tokens(model, cid) for cid in wanted}
     known = [c for c in counts.values() if c is not None]
-    total = sum(known) if len(known) == len(counts) else None
-    return total, ", ".join(f"{cid!r} {count}" for cid, count in counts.items())
+    return (sum(known) if len(known) == len(counts) else None), counts
+
+
+def describe_tokens(counts: Mapping[Any, int | None]) -> str:
+    """The token count per id of ``cross_attention_tokens`` (for messages)."""
+    return ", ".join(f"{cid!r} {count}" for cid, count in counts.items())
 
 
 def conditioners_using_model_pretransform(model: Obj) -> list[Any]:
@@ -174,7 +204,7 @@ def _audio_conditioners(model: Obj, kind: str) -> list[tuple[Any, int, int]]:
             continue
         config = _config(entry)
         output_dim = config.get("output_dim")
-        width = as_int(output_dim if output_dim is not None else get(model, "conditioning.cond_dim"))
+        width = as_int(output_dim if output_dim is not None else _conditioning(model).get("cond_dim"))
         source = model.get("pretransform") if config.get("use_model_pretransform") is True else config.get(
             "pretransform_config")
         encoded = pretransform_channels(source) if source is not None else None
@@ -189,10 +219,10 @@ def _audio_conditioners(model: Obj, kind: str) -> list[tuple[Any, int, int]]:
 @rule("conditioning.unique_ids", at=("configs",), needs={"configs": "list"})
 def unique_ids(conditioning: Obj) -> Outcome:
     """Conditioner ids are unique: upstream keeps them in a dict."""
-    seen = [_hashable(e.get("id")) for e in written(conditioning["configs"]) if isinstance(e, Mapping)]
-    repeated = sorted(repr(i) for i in set(seen) if seen.count(i) > 1)
-    if not repeated:
+    seen = [_hashable(e.get("id")) for e in written(conditioning["configs"]) if isinstance(e, _OBJECT)]
+    if len(set(seen)) == len(seen):
         return None
+    repeated = sorted(repr(i) for i in set(seen) if seen.count(i) > 1)
     return (f"conditioner ids must be unique, but {', '.join(repeated)} appears more than once: the later conditioner "
             "silently replaces the earlier one")
 
@@ -229,8 +259,10 @@ def pretransform_config_unused(config: Obj) -> Outcome:
 @rule("conditioning.model_pretransform", at=("conditioning", "configs"))
 def model_pretransform(model: Obj) -> Outcome:
     """Conditioners that use the model's pretransform need the model to have one."""
+    if model.get("pretransform") is not None:
+        return None
     users = conditioners_using_model_pretransform(model)
-    if not users or model.get("pretransform") is not None:
+    if not users:
         return None
     return (f"conditioner {', '.join(repr(c) for c in users)} sets use_model_pretransform, but the model has no "
             "pretransform: the builder asserts 'Model pretransform must be specified' at construction")

@@ -5,6 +5,7 @@ rules take the ``model`` object; root rules take the whole config."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .backbones import first_context_channels
@@ -23,6 +24,7 @@ from .channels import (
 )
 from .conditioning import (
     cross_attention_tokens,
+    describe_tokens,
     each_width_problem,
     id_suggestion,
     inpainting_ids,
@@ -58,21 +60,19 @@ def _backbone(model: Obj) -> tuple[Any, Obj]:
 def backbone_downsampling(model: Obj) -> int | None:
     """Steps of the denoised sequence per backbone frame: dit patch_size; adp prod(factors) x patch_size."""
     kind, config = _backbone(model)
-    patch = as_int(config.get("patch_size"))
     if kind == "dit":
-        return patch
+        return as_int(config.get("patch_size"))
     if kind in _ADP:
-        factors = as_ints(config.get("factors"))
+        factors, patch = as_ints(config.get("factors")), as_int(config.get("patch_size"))
         return None if factors is None or patch is None else math.prod(factors) * patch
     return None
 
 
-def min_input_length(model: Obj) -> int | None:
+def min_input_length(model: Obj, factor: int) -> int | None:
     """Audio samples per step of the denoised sequence: the pretransform's downsampling ratio times the
-    backbone's. None when unknown."""
-    factor = backbone_downsampling(model)
+    backbone's (``factor``, from ``backbone_downsampling``). None when unknown."""
     ratio = 1 if model.get("pretransform") is None else pretransform_downsampling(model["pretransform"])
-    return None if factor is None or ratio is None else ratio * factor
+    return None if ratio is None else ratio * factor
 
 
 def _describe_min_input_length(model: Obj) -> str:
@@ -105,8 +105,11 @@ def io_channels(model: Obj) -> Outcome:
       needs={"diffusion.config.io_channels": "int"})
 def dit_io_channels(model: Obj) -> Outcome:
     """A dit backbone denoises diffusion.config.io_channels channels: the pretransform's, else model.io_channels."""
-    config, width = get(model, "diffusion.config"), diffusion_width(model)
-    if get(model, "diffusion.type") != "dit" or width is None or config["io_channels"] == width:
+    diffusion = model["diffusion"]
+    if diffusion.get("type") != "dit":
+        return None
+    config, width = diffusion["config"], diffusion_width(model)
+    if width is None or config["io_channels"] == width:
         return None
     default = "" if given(config, "io_channels") else " (the default)"
     return (f"the dit backbone denoises diffusion.config.io_channels = {config['io_channels']} channels{default} but "
@@ -117,9 +120,12 @@ def dit_io_channels(model: Obj) -> Outcome:
       needs={"diffusion.config.in_channels": "int"})
 def adp_in_channels(model: Obj) -> Outcome:
     """An adp backbone denoises diffusion.config.in_channels channels: the pretransform's, else model.io_channels."""
-    kind, width = get(model, "diffusion.type"), diffusion_width(model)
-    channels = get(model, "diffusion.config.in_channels")
-    if kind not in ("adp_1d", "adp_cfg_1d") or width is None or channels == width:
+    diffusion = model["diffusion"]
+    kind = diffusion.get("type")
+    if kind not in ("adp_1d", "adp_cfg_1d"):
+        return None
+    channels, width = diffusion["config"]["in_channels"], diffusion_width(model)
+    if width is None or channels == width:
         return None
     return (f"the {kind} backbone denoises diffusion.config.in_channels = {channels} channels but "
             f"{describe_diffusion_width(model)}: the first forward fails with a channel mismatch")
@@ -129,8 +135,11 @@ def ids_defined(model: Obj, section: str, keys: tuple[str, ...]) -> list[Failure
     """A failure for each ``<section>.<key>`` list that names ids no conditioner defines (with the one defined id
     a single undefined one is a likely typo of)."""
     failures: list[Failure] = []
+    lists = model.get(section)
+    if not isinstance(lists, dict):
+        return failures
     for key in keys:
-        missing = undefined_ids(model, get(model, f"{section}.{key}"))
+        missing = undefined_ids(model, lists.get(key))
         if missing:
             failures.append(((section, key), f"{key} names {', '.join(repr(i) for i in missing)}, which no condi"
                              "tioner in model.conditioning.configs defines: the first forward fails with KeyError",
@@ -144,35 +153,44 @@ def cond_ids_defined(model: Obj) -> Outcome:
     return ids_defined(model, "diffusion", ("cross_attention_cond_ids", "global_cond_ids", "prepend_cond_ids"))
 
 
-# (ids key, backbone width key, how the conditioners are combined: each at its width, or added up)
-_DIT_INPUTS = (("cross_attention_cond_ids", "cond_token_dim", each_width_problem),
-               ("prepend_cond_ids", "prepend_cond_dim", each_width_problem),
-               ("global_cond_ids", "global_cond_dim", total_width_problem),
-               ("input_concat_ids", "input_concat_dim", total_width_problem))
-_ADP_INPUTS = (("cross_attention_cond_ids", "context_embedding_features", each_width_problem, ("adp_cfg_1d",)),
-               ("global_cond_ids", "context_features", total_width_problem, ("adp_1d", "adp_cfg_1d")))
+_WidthProblem = Callable[[Obj, Any, Any, str], str | None]
+# (ids key, backbone width key, how the conditioners are combined: each at its width, or added up) per backbone type
+_INPUTS: dict[str, tuple[tuple[str, str, _WidthProblem], ...]] = {
+    "dit": (("cross_attention_cond_ids", "cond_token_dim", each_width_problem),
+            ("prepend_cond_ids", "prepend_cond_dim", each_width_problem),
+            ("global_cond_ids", "global_cond_dim", total_width_problem),
+            ("input_concat_ids", "input_concat_dim", total_width_problem)),
+    "adp_1d": (("global_cond_ids", "context_features", total_width_problem),),
+    "adp_cfg_1d": (("cross_attention_cond_ids", "context_embedding_features", each_width_problem),
+                   ("global_cond_ids", "context_features", total_width_problem)),
+}
+
+
+def _conditioning_inputs(kind: Any) -> tuple[tuple[str, str, _WidthProblem], ...]:
+    """The conditioning inputs of a backbone of type ``kind`` (none for another type, or a malformed one)."""
+    return _INPUTS[kind] if isinstance(kind, str) and kind in _INPUTS else ()
 
 
 @rule("diffusion_cond.conditioning_widths", needs={"diffusion.config": "object"})
 def conditioning_widths(model: Obj) -> Outcome:
     """Each conditioning input of the backbone has the width of the conditioners passed to it."""
-    kind, config = get(model, "diffusion.type"), get(model, "diffusion.config")
+    diffusion = model["diffusion"]
+    kind, config = diffusion.get("type"), diffusion["config"]
     failures: list[Failure] = []
-    if kind == "dit":
-        for ids_key, width_key, problem in _DIT_INPUTS:
-            message = problem(model, get(model, f"diffusion.{ids_key}"), config.get(width_key),
-                              f"diffusion.config.{width_key}")
-            failures += [(("diffusion", "config", width_key), message)] if message else []
-    for ids_key, width_key, problem, kinds in _ADP_INPUTS:
-        if kind in kinds and (width_key != "context_features" or config.get(width_key) is not None):
-            message = problem(model, get(model, f"diffusion.{ids_key}"), config.get(width_key),
-                              f"diffusion.config.{width_key}")
-            failures += [(("diffusion", "config", width_key), message)] if message else []
-    context = first_context_channels(config)
-    if kind in ("adp_1d", "adp_cfg_1d") and context is not None:
-        message = total_width_problem(model, get(model, "diffusion.input_concat_ids"), context,
-                                      "the first non-zero diffusion.config.context_channels entry")
-        failures += [(("diffusion", "config", "context_channels"), message)] if message else []
+    for ids_key, width_key, problem in _conditioning_inputs(kind):
+        wanted, expected = diffusion.get(ids_key), config.get(width_key)
+        if not wanted or (expected is None and width_key == "context_features"):
+            continue  # no conditioners passed, or an adp without global features
+        message = problem(model, wanted, expected, f"diffusion.config.{width_key}")
+        if message:
+            failures.append((("diffusion", "config", width_key), message))
+    if kind in ("adp_1d", "adp_cfg_1d"):
+        context = first_context_channels(config)
+        message = None if context is None else total_width_problem(
+            model, diffusion.get("input_concat_ids"), context,
+            "the first non-zero diffusion.config.context_channels entry")
+        if message:
+            failures.append((("diffusion", "config", "context_channels"), message))
     return failures
 
 
@@ -180,15 +198,17 @@ def conditioning_widths(model: Obj) -> Outcome:
       needs={"diffusion.cross_attention_cond_ids": "list", "diffusion.config.context_embedding_max_length": "int"})
 def adp_cfg_tokens(model: Obj) -> Outcome:
     """adp_cfg_1d takes at most context_embedding_max_length cross-attention tokens."""
-    wanted = list(get(model, "diffusion.cross_attention_cond_ids"))
-    if get(model, "diffusion.type") != "adp_cfg_1d" or not wanted:
+    diffusion = model["diffusion"]
+    wanted = diffusion["cross_attention_cond_ids"]
+    if diffusion.get("type") != "adp_cfg_1d" or not wanted:
         return None
-    limit = get(model, "diffusion.config.context_embedding_max_length")
-    tokens, counts = cross_attention_tokens(model, wanted)
+    limit = diffusion["config"]["context_embedding_max_length"]
+    tokens, counts = cross_attention_tokens(model, list(wanted))
     if tokens is None or tokens <= limit:
         return None
-    return (f"the cross-attention conditioners give up to {tokens} tokens ({counts}) but context_embedding_max_length "
-            f"is {limit}: the first forward fails ('Input sequence length must be <= max_length')")
+    return (f"the cross-attention conditioners give up to {tokens} tokens ({describe_tokens(counts)}) but "
+            f"context_embedding_max_length is {limit}: the first forward fails ('Input sequence length must be <= "
+            "max_length')")
 
 
 @rule("distribution_shift.lengths", at=("max_length",), needs={"max_length": "number", "min_length": "number"})
@@ -352,8 +372,11 @@ def uncond_audio_channels(config: Obj) -> Outcome:
 def sample_size(config: Obj) -> Outcome:
     """sample_size splits into whole backbone frames (pretransform ratio x patch size / U-Net factors)."""
     model = config["model"]
-    factor, length = backbone_downsampling(model), min_input_length(model)
-    if factor in (None, 1) or not length or config["sample_size"] % length == 0:
+    factor = backbone_downsampling(model)
+    if factor in (None, 1):
+        return None
+    length = min_input_length(model, factor)
+    if not length or config["sample_size"] % length == 0:
         return None
     return (f"sample_size {config['sample_size']} is not a multiple of {length} ({_describe_min_input_length(model)}): "
             f"the backbone's sequence length must be a multiple of {factor}, so training fails with a shape error")

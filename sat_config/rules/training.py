@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..suggest import closest
-from .registry import Failure, Obj, Outcome, Path, get, given, is_int, is_list, is_number, rule, written
+from .registry import Failure, Obj, Outcome, Path, given, is_int, is_list, is_number, rule, written
 
 _NOT_AUTOENCODERS = ("hyperencoder", "diffusion_uncond", "diffusion_cond", "diffusion_cond_inpaint",
                      "diffusion_autoencoder", "lm")
@@ -15,18 +15,28 @@ _LBFGS = ("LBFGS needs a loss closure, and the {wrapper} wrapper steps its optim
           "at the first step)")
 
 
-def _paired(training: Obj, first: str, wrapper: str) -> list[Failure]:
-    """Failures of a wrapper that steps a ``first`` and a ``discriminator`` optimizer itself."""
+def _member(obj: Any, key: str) -> Any:
+    """``obj[key]`` when ``obj`` is a config object (None when it is not or lacks the key)."""
+    return obj.get(key) if isinstance(obj, dict) else None
+
+
+def _unpaired_schedulers(optimizers: Obj, first: str, wrapper: str) -> list[Failure]:
+    """The failure of a wrapper that steps a ``first`` and a ``discriminator`` optimizer itself when only one of
+    the two entries of ``optimizers`` (optimizer_configs) has a scheduler."""
+    if (_member(optimizers.get(first), "scheduler") is None) == (
+            _member(optimizers.get("discriminator"), "scheduler") is None):
+        return []
+    return [(("optimizer_configs",), f"with {wrapper}, upstream uses LR schedulers only when both the '{first}' and "
+             "the 'discriminator' entries have one: the single scheduler given would be silently ignored")]
+
+
+def _lbfgs(optimizers: Obj, first: str, wrapper: str) -> list[Failure]:
+    """A failure for each of the ``first`` and ``discriminator`` entries of ``optimizers`` (optimizer_configs)
+    that the ``wrapper`` wrapper steps manually with LBFGS."""
     failures: list[Failure] = []
-    if (get(training, f"optimizer_configs.{first}.scheduler") is None) != (
-            get(training, "optimizer_configs.discriminator.scheduler") is None):
-        failures.append((("optimizer_configs",), f"with {wrapper}, upstream uses LR schedulers only when both the "
-                         f"'{first}' and the 'discriminator' entries have one: the single scheduler given would be "
-                         "silently ignored"))
     for entry in (first, "discriminator"):
-        if get(training, f"optimizer_configs.{entry}.optimizer.type") == "LBFGS":
-            failures.append((("optimizer_configs", entry, "optimizer", "type"),
-                             _LBFGS.format(wrapper="ARC" if wrapper == "arc" else "autoencoder")))
+        if _member(_member(optimizers.get(entry), "optimizer"), "type") == "LBFGS":
+            failures.append((("optimizer_configs", entry, "optimizer", "type"), _LBFGS.format(wrapper=wrapper)))
     return failures
 
 
@@ -46,21 +56,18 @@ def autoencoder_learning_rate(training: Obj) -> Outcome:
 def autoencoder_optimizers(training: Obj) -> Outcome:
     """With a discriminator loss (the default losses have one), optimizer_configs has a 'discriminator' entry and
     schedulers in pairs; LBFGS cannot be stepped without a closure."""
-    failures: list[Failure] = []
     optimizers, losses = training.get("optimizer_configs"), training.get("loss_configs")
-    discriminated = losses is None or (isinstance(losses, Mapping) and "discriminator" in losses)
-    if isinstance(optimizers, Mapping) and discriminated:
+    if not isinstance(optimizers, dict):
+        return []  # no entries to check
+    failures: list[Failure] = []
+    if losses is None or (isinstance(losses, dict) and "discriminator" in losses):
         if "discriminator" not in optimizers:
             which = "loss_configs has" if losses is not None else "the default loss_configs have"
             failures.append((("optimizer_configs", "discriminator"), f"{which} a discriminator, so optimizer_configs "
                              "needs a 'discriminator' entry (KeyError when training starts)"))
         else:
-            paired = _paired(training, "autoencoder", "a discriminator")
-            failures += [f for f in paired if f[0] == ("optimizer_configs",)]
-    for entry in ("autoencoder", "discriminator"):
-        if get(training, f"optimizer_configs.{entry}.optimizer.type") == "LBFGS":
-            failures.append((("optimizer_configs", entry, "optimizer", "type"), _LBFGS.format(wrapper="autoencoder")))
-    return failures
+            failures += _unpaired_schedulers(optimizers, "autoencoder", "a discriminator")
+    return failures + _lbfgs(optimizers, "autoencoder", "autoencoder")
 
 
 _CHECKPOINT = ("needs teacher_model_ckpt (upstream raises ValueError: teacher_model_ckpt must be specified if "
@@ -79,7 +86,7 @@ def autoencoder_teacher_checkpoint(training: Obj) -> Outcome:
       needs={"teacher_model": "object"})
 def teacher_is_autoencoder(training: Obj) -> Outcome:
     """The distillation teacher is an autoencoder (its encode/decode are called every step)."""
-    kind = get(training, "teacher_model.model_type")
+    kind = training["teacher_model"].get("model_type")
     if kind not in _NOT_AUTOENCODERS:
         return None
     return f"the teacher must be an autoencoder (its encode/decode are called every step), not {kind!r}"
@@ -88,18 +95,20 @@ def teacher_is_autoencoder(training: Obj) -> Outcome:
 @rule("training.mrstft.equal_lengths", at=(), needs={"fft_sizes": "list", "hop_sizes": "list", "win_lengths": "list"})
 def mrstft_equal_lengths(loss: Obj) -> Outcome:
     """The multi-resolution STFT loss takes one FFT size, hop and window per resolution."""
-    counts = len(loss["fft_sizes"]), len(loss["hop_sizes"]), len(loss["win_lengths"])
-    if len(set(counts)) == 1:
+    ffts, hops, windows = len(loss["fft_sizes"]), len(loss["hop_sizes"]), len(loss["win_lengths"])
+    if ffts == hops == windows:
         return None
-    return ("fft_sizes, hop_sizes and win_lengths need one entry per resolution: got {}, {} and {} "
-            "(AssertionError)".format(*counts))
+    return (f"fft_sizes, hop_sizes and win_lengths need one entry per resolution: got {ffts}, {hops} and {windows} "
+            "(AssertionError)")
 
 
 @rule("training.mrstft.mel_bins", at=("n_bins",), needs={"fft_sizes": "list"})
 def mrstft_mel_bins(loss: Obj) -> Outcome:
     """The mel scale needs a bin count per FFT size, each at most that size."""
+    if loss.get("scale") != "mel":
+        return None
     bins, ffts = loss.get("n_bins"), loss["fft_sizes"]
-    if loss.get("scale") != "mel" or (is_list(bins) and len(bins) >= len(ffts) and all(
+    if (is_list(bins) and len(bins) >= len(ffts) and all(
             is_number(b) and is_number(f) and b <= f for b, f in zip(bins, ffts, strict=False))):
         return None
     return 'scale "mel" needs n_bins: one bin count per FFT size, each at most that FFT size'
@@ -108,7 +117,7 @@ def mrstft_mel_bins(loss: Obj) -> Outcome:
 @rule("training.mrmel.config_when_weighted", at=("config",))
 def mrmel_config_when_weighted(loss: Obj) -> Outcome:
     """A positive mrmel weight reads the loss's config."""
-    weight = get(loss, "weights.mrmel")
+    weight = _member(loss.get("weights"), "mrmel")
     if not is_number(weight) or weight <= 0 or given(loss, "config"):
         return None
     return "a positive mrmel weight needs a config (KeyError)"
@@ -129,21 +138,23 @@ def mrmel_equal_lengths(params: Obj) -> Outcome:
                                                            "win_lengths": "list"})
 def encodec_discriminator_equal_lengths(config: Obj) -> Outcome:
     """The encodec discriminator takes one FFT size, hop and window per scale."""
-    counts = len(config["n_ffts"]), len(config["hop_lengths"]), len(config["win_lengths"])
-    if len(set(counts)) == 1:
+    ffts, hops, windows = len(config["n_ffts"]), len(config["hop_lengths"]), len(config["win_lengths"])
+    if ffts == hops == windows:
         return None
-    return "n_ffts, hop_lengths and win_lengths need one entry per scale: got {}, {} and {} (AssertionError)".format(
-        *counts)
+    return (f"n_ffts, hop_lengths and win_lengths need one entry per scale: got {ffts}, {hops} and {windows} "
+            "(AssertionError)")
 
 
 @rule("training.stft.scale_needs_bins", at=("scale",))
 def stft_scale_needs_bins(loss: Obj) -> Outcome:
     """A frequency scale needs sample_rate and n_bins (at most fft_size)."""
-    bins, fft = loss.get("n_bins"), loss.get("fft_size")
-    if loss.get("scale") is None or (loss.get("sample_rate") is not None and isinstance(bins, int) and (
-            not is_number(fft) or bins <= fft)):
+    scale = loss.get("scale")
+    if scale is None:
         return None
-    return f"scale {loss.get('scale')!r} needs sample_rate and n_bins, with n_bins at most fft_size (AssertionError)"
+    bins, fft = loss.get("n_bins"), loss.get("fft_size")
+    if loss.get("sample_rate") is not None and isinstance(bins, int) and (not is_number(fft) or bins <= fft):
+        return None
+    return f"scale {scale!r} needs sample_rate and n_bins, with n_bins at most fft_size (AssertionError)"
 
 
 @rule("training.stft.weighting_needs_sample_rate", at=("sample_rate",))
@@ -181,11 +192,12 @@ def arc_optimizers(training: Obj) -> Outcome:
     if not given(training, "arc"):
         return None
     optimizers = training.get("optimizer_configs")
+    entries = optimizers if isinstance(optimizers, dict) else {}
     failures: list[Failure] = []
-    if not isinstance(optimizers, Mapping) or "discriminator" not in optimizers:
+    if "discriminator" not in entries:
         failures.append((("optimizer_configs",), "arc needs optimizer_configs with a 'diffusion' and a 'discriminator' "
                          "entry (learning_rate is not read with arc)"))
-    return failures + _paired(training, "diffusion", "arc")
+    return failures + _unpaired_schedulers(entries, "diffusion", "arc") + _lbfgs(entries, "diffusion", "ARC")
 
 
 @rule("training.inpainting.probabilities_sum", at=("mask_type_probabilities",),
@@ -219,7 +231,7 @@ def arc_teacher_checkpoint(arc: Obj) -> Outcome:
 @rule("training.arc.ode_warmup_teacher", at=("ode_warmup", "warmup_steps"))
 def arc_ode_warmup_teacher(arc: Obj) -> Outcome:
     """ODE warm-up samples from the teacher."""
-    steps = get(arc, "ode_warmup.warmup_steps")
+    steps = _member(arc.get("ode_warmup"), "warmup_steps")
     if not is_number(steps) or steps <= 0 or arc.get("teacher_model") is not None or (
             arc.get("use_model_as_teacher") is True):
         return None
@@ -229,7 +241,7 @@ def arc_ode_warmup_teacher(arc: Obj) -> Outcome:
 @rule("training.arc.teacher_is_dit", at=("teacher_model", "model_type"), needs={"teacher_model": "object"})
 def arc_teacher_is_dit(arc: Obj) -> Outcome:
     """The ARC teacher is a conditional diffusion model."""
-    kind = get(arc, "teacher_model.model_type")
+    kind = arc["teacher_model"].get("model_type")
     if kind not in _NOT_DIFFUSION_COND:
         return None
     return f"the ARC teacher must be a conditional diffusion model, not {kind!r}"
@@ -239,8 +251,9 @@ def arc_teacher_is_dit(arc: Obj) -> Outcome:
       needs={"discriminator_base_model": "object"})
 def arc_discriminator_is_dit(arc: Obj) -> Outcome:
     """ARC's discriminator reads the hidden states of a DiT conditional diffusion model."""
-    if get(arc, "discriminator_base_model.model_type") not in _NOT_DIFFUSION_COND and get(
-            arc, "discriminator_base_model.model.diffusion.type") not in ("adp_cfg_1d", "adp_1d"):
+    base = arc["discriminator_base_model"]
+    if base.get("model_type") not in _NOT_DIFFUSION_COND and _member(
+            _member(base.get("model"), "diffusion"), "type") not in ("adp_cfg_1d", "adp_1d"):
         return None
     return ("the ARC discriminator base must be a DiT conditional diffusion model (its transformer's hidden states "
             "feed the discriminator head)")
@@ -250,8 +263,8 @@ def arc_discriminator_is_dit(arc: Obj) -> Outcome:
       needs={"discriminator_base_model.model.diffusion.config.depth": "int", "discriminator.dit_hidden_layer": "int"})
 def arc_hidden_layer_in_depth(arc: Obj) -> Outcome:
     """dit_hidden_layer is a layer of the discriminator base."""
-    layer = get(arc, "discriminator.dit_hidden_layer")
-    depth = get(arc, "discriminator_base_model.model.diffusion.config.depth")
+    layer = arc["discriminator"]["dit_hidden_layer"]
+    depth = arc["discriminator_base_model"]["model"]["diffusion"]["config"]["depth"]
     if layer < depth:
         return None
     return f"dit_hidden_layer {layer} is past the discriminator base's last layer ({depth - 1})"
@@ -264,9 +277,11 @@ _HEAD_KEYS = {"conv": {"soft_clip_scale", "loss_type"},
 @rule("training.arc.head_config_keys", at=("config",), needs={"config": "object"})
 def arc_head_config_keys(discriminator: Obj) -> Outcome:
     """Each discriminator head type takes its own keyword arguments."""
-    kind = discriminator.get("type")
-    extra = sorted(set(written(discriminator["config"])) - _HEAD_KEYS["conv" if kind == "conv" else "convnext"])
-    return f"{extra} not accepted by the {kind!r} head (TypeError)" if extra else None
+    kind, config = discriminator.get("type"), written(discriminator["config"])
+    accepted = _HEAD_KEYS["conv" if kind == "conv" else "convnext"]
+    if accepted.issuperset(config):
+        return None
+    return f"{sorted(set(config) - accepted)} not accepted by the {kind!r} head (TypeError)"
 
 
 @rule("training.arc.head_stage_lists", at=("strides",), needs={"strides": "list", "c_mults": "list"})
@@ -325,7 +340,7 @@ def lm_demo_cond_length(demo: Obj) -> Outcome:
 
 # What each conditioner type reads from a demo_cond entry: (accepts the value?, what it takes, upstream's failure).
 _DEMO_INPUTS: dict[str, tuple[Callable[[Any], bool], str, str]] = {
-    "number": (lambda v: is_number(v) or isinstance(v, bool) or _float_text(v), "a number",
+    "number": (lambda v: type(v) is int or isinstance(v, (float, bool)) or _float_text(v), "a number",
                "ValueError in float()"),
     "int": (is_int, "an integer", "the embedding lookup fails"),
     "t5": (lambda v: isinstance(v, str), "a text", "the tokenizer raises ValueError"),
@@ -344,31 +359,56 @@ def _float_text(value: Any) -> bool:
         return False
 
 
-def _demo_entry_failures(where: Path, entry: Mapping[str, Any], conditioners: Mapping[Any, Obj],
+# How a conditioner reads a demo_cond entry: (its id, its type, the default_keys alternative to the id or None,
+# what its type accepts as in _DEMO_INPUTS or None when the type is not listed there).
+_Reader = tuple[str, Any, Any, tuple[Callable[[Any], bool], str, str] | None]
+
+
+def _demo_readers(conditioning: Any, default_keys: Mapping[str, Any]) -> dict[str, _Reader]:
+    """How each conditioner of the model's ``conditioning`` reads a demo_cond entry, by id (the last of duplicate
+    ids, as upstream's dict keeps it; upstream's MultiConditioner.forward reads every conditioner's id, else its
+    default_keys alternative)."""
+    configs = written(_member(conditioning, "configs"))
+    readers: dict[str, _Reader] = {}
+    for conditioner in configs if type(configs) is list else ():
+        cid = conditioner.get("id") if type(conditioner) is dict else None
+        if isinstance(cid, str):
+            kind = conditioner.get("type")
+            readers[cid] = (cid, kind, default_keys.get(cid), _DEMO_INPUTS.get(str(kind)))
+    return readers
+
+
+def _missing_input(where: Path, entry: Mapping[str, Any], reader: _Reader, readers: Mapping[str, _Reader],
+                   default_keys: Mapping[str, Any]) -> Failure:
+    """The failure of a demo_cond entry that holds no input for a conditioner (did-you-mean for a key that looks
+    like a misspelling of its id)."""
+    cid, kind, fallback, _ = reader
+    key = cid if cid in entry else fallback
+    error = (f"KeyError: {key!r}" if key is not None else
+             f"ValueError: Conditioner key {cid} not found in batch metadata")
+    unread = [k for k in entry if k not in readers and k not in default_keys.values()]
+    typo = next((k for k in unread if closest(k, [cid]) == cid), None)
+    if typo is not None:
+        return ((*where, typo), f"{typo!r} is read by no conditioner, and the {kind} conditioner {cid!r} finds no "
+                f"input: the first demo fails ({error})", cid)
+    return (where, f"the entry has no {cid!r} for the {kind} conditioner: the first demo fails ({error})")
+
+
+def _demo_entry_failures(where: Path, entry: Mapping[str, Any], readers: Mapping[str, _Reader],
                          default_keys: Mapping[str, Any]) -> list[Failure]:
-    """What a demo_cond entry lacks or holds of the wrong type, for each conditioner (upstream's
-    MultiConditioner.forward reads every conditioner's id, else its default_keys alternative)."""
+    """What a demo_cond entry lacks or holds of the wrong type, for each conditioner (``readers``, from
+    ``_demo_readers``)."""
     failures: list[Failure] = []
-    unread = [k for k in entry if k not in conditioners and k not in default_keys.values()]
-    for cid, conditioner in conditioners.items():
-        kind = conditioner.get("type")
-        key = cid if cid in entry else default_keys.get(cid)
+    for reader in readers.values():
+        cid, kind, fallback, spec = reader
+        key = cid if cid in entry else fallback
         if key is None or key not in entry:
-            error = (f"KeyError: {key!r}" if key is not None else
-                     f"ValueError: Conditioner key {cid} not found in batch metadata")
-            typo = next((k for k in unread if closest(k, [cid]) == cid), None)
-            if typo is not None:
-                failures.append(((*where, typo), f"{typo!r} is read by no conditioner, and the {kind} conditioner "
-                                 f"{cid!r} finds no input: the first demo fails ({error})", cid))
-            else:
-                failures.append((where, f"the entry has no {cid!r} for the {kind} conditioner: the first demo fails "
-                                 f"({error})"))
+            failures.append(_missing_input(where, entry, reader, readers, default_keys))
+            continue
+        if spec is None:
             continue
         value = entry[key]
         value = value[0] if isinstance(value, list) and value else value
-        spec = _DEMO_INPUTS.get(str(kind))
-        if spec is None:
-            continue
         accepts, takes, error = spec
         if not accepts(value):
             failures.append(((*where, key), f"the {kind} conditioner {cid!r} takes {takes}, not {value!r}: the "
@@ -380,28 +420,25 @@ def _demo_entry_failures(where: Path, entry: Mapping[str, Any], conditioners: Ma
 def demo_cond_inputs(config: Obj) -> Outcome:
     """Each demo_cond entry gives every conditioner an input of the type it takes (did-you-mean for a misspelt
     id)."""
-    demo = get(config, "training.demo")
-    entries = written(demo.get("demo_cond")) if isinstance(demo, Mapping) else None
+    demo = config["training"]["demo"]
+    entries = written(demo.get("demo_cond"))
     if type(entries) is not list or demo.get("demo_cond_from_batch") is True:
         return None
-    model = config["model"]
-    configs = written(get(model, "conditioning.configs"))
-    conditioners = {e.get("id"): e for e in (configs if type(configs) is list else []) if type(e) is dict
-                    and isinstance(e.get("id"), str)}
-    default_keys = written(get(model, "conditioning.default_keys"))
+    conditioning = config["model"].get("conditioning")
+    default_keys = written(_member(conditioning, "default_keys"))
     default_keys = default_keys if type(default_keys) is dict else {}
+    readers = _demo_readers(conditioning, default_keys)
     failures: list[Failure] = []
     for index, entry in enumerate(entries):
         if type(entry) is dict:
-            failures += _demo_entry_failures(("training", "demo", "demo_cond", index), entry, conditioners,
-                                             default_keys)
+            failures += _demo_entry_failures(("training", "demo", "demo_cond", index), entry, readers, default_keys)
     return failures
 
 
 @rule("training.arc.model_is_dit", at=("training", "arc"), needs={"training.arc": "object"})
 def arc_model_is_dit(config: Obj) -> Outcome:
     """ARC post-training reads the trained model's transformer, which only a dit backbone has."""
-    kind = get(config, "model.diffusion.type")
+    kind = _member(_member(config.get("model"), "diffusion"), "type")
     if kind in (None, "dit"):
         return None
     return (f"ARC post-training reads the model's transformer (training/arc.py:174), which the {kind} backbone does "
@@ -413,15 +450,17 @@ def arc_model_is_dit(config: Obj) -> Outcome:
 def oobleck_discriminator_channels(config: Obj) -> Outcome:
     """The oobleck discriminator reads in_channels channels (default 1); the other discriminators are sized from
     the model, but this one sees the model's output audio with however many channels it has."""
-    if get(config, "training.loss_configs.discriminator.type") != "oobleck":
+    discriminator = _member(_member(config.get("training"), "loss_configs"), "discriminator")
+    if _member(discriminator, "type") != "oobleck":
         return None
     model = config["model"]
     written_out = model.get("out_channels")
     channels = written_out if written_out is not None else model.get("io_channels")
-    reads = get(config, "training.loss_configs.discriminator.config.in_channels")
+    discriminator_config = _member(discriminator, "config")
+    reads = _member(discriminator_config, "in_channels")
     if not is_int(channels) or not is_int(reads) or reads == channels:
         return None
-    default = "" if given(get(config, "training.loss_configs.discriminator.config"), "in_channels") else ", default 1"
+    default = "" if given(discriminator_config, "in_channels") else ", default 1"
     return (f"the oobleck discriminator reads {reads} channel{'s' if reads != 1 else ''} (config.in_channels{default})"
             f" but the model outputs {channels}: the first training step fails with RuntimeError (the "
             "discriminator's first convolution gets the wrong number of channels)")
