@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.files import EXAMPLES, UPSTREAM, case_config, case_files, load_json
+from support.edits import paths_in, set_at
+from support.files import EXAMPLES, UPSTREAM, case_config, case_files, load_json, upstream_params
 
 from sat_config import problems_in
 from sat_config.defaults import WithDefaults, seen
@@ -131,3 +132,21 @@ def test_exact_type_guards_agree_with_the_type_checks():
     for kind, types in _EXACT_TYPES.items():
         for value in values:
             assert (type(value) in types) == _TYPE_CHECKS[kind](value), (kind, value)
+
+
+@pytest.mark.parametrize("path", upstream_params(EXAMPLES + UPSTREAM), ids=lambda p: p.stem)
+def test_no_rule_raises_on_a_list_or_object_where_a_scalar_belongs(path):
+    """A type, id or name written as a list or an object (``"type": ["oobleck"]``) is the user's mistake, reported
+    by the structural checks: no rule meets it with an exception (an ``internal`` problem blaming sat-config)."""
+    config = load_json(path)
+    raised = set()
+    for where, value in paths_in(config):
+        if where and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            for wrong in ([value], {"x": value}):
+                for view, rule_ids in _rule_sites(set_at(config, where, wrong)):
+                    for rule_id in rule_ids:
+                        try:
+                            RULES[rule_id].failures(view)
+                        except Exception as exc:  # noqa: BLE001 - every rule that raises, not only the first
+                            raised.add((rule_id, where[-1], f"{type(exc).__name__}: {exc}"))
+    assert sorted(raised) == []

@@ -44,16 +44,19 @@ def as_ints(value: Any) -> list[int] | None:
 
 
 def part_type(section: Any) -> Any:
-    """The type of an encoder/decoder/bottleneck/pretransform object; None when absent."""
-    return section.get("type") if isinstance(section, dict) else None
+    """The type of an encoder/decoder/bottleneck/pretransform object; None when absent or not a string (a list or
+    an object there is the user's mistake, which the structural checks report)."""
+    kind = section.get("type") if isinstance(section, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def part(section: Any) -> tuple[Any, Obj | None]:
-    """(type, config) of an encoder/decoder/bottleneck/pretransform object; config None when absent."""
+    """(type, config) of an encoder/decoder/bottleneck/pretransform object; either None when absent or malformed
+    (as ``part_type``)."""
     if not isinstance(section, dict):
         return None, None
-    config = section.get("config")
-    return section.get("type"), config if isinstance(config, dict) else None
+    kind, config = section.get("type"), section.get("config")
+    return kind if isinstance(kind, str) else None, config if isinstance(config, dict) else None
 
 
 def config_int(config: Obj | None, key: str | None) -> int | None:

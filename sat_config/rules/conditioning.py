@@ -77,7 +77,8 @@ def _cond_width(model: Obj, table: _Table, key: Any) -> int | None:
         return as_int(model.get("io_channels"))
     found, cond_dim = table
     entry = found.get(key)
-    if entry is None or entry.get("type") not in built_in_types():
+    kind = entry.get("type") if entry is not None else None
+    if entry is None or not isinstance(kind, str) or kind not in built_in_types():
         return None  # an extension's conditioner may hand its output over another way (Ceaglex's time_align: 1)
     output_dim = _config(entry).get("output_dim")
     return as_int(output_dim if output_dim is not None else cond_dim)
@@ -180,7 +181,7 @@ def _tokens(model: Obj, cid: Any) -> int | None:
 def cross_attention_tokens(model: Obj, wanted: list[Any]) -> tuple[int | None, dict[Any, int | None]]:
     """Most cross-attention tokens the conditioners ``wanted`` give (None when a count is unknown), and the count
     per id (``describe_tokens`` lists them for messages)."""
-    counts = {cid: _tokens(model, cid) for cid in wanted}
+    counts = {_hashable(cid): _tokens(model, cid) for cid in wanted}
     known = [c for c in counts.values() if c is not None]
     return (sum(known) if len(known) == len(counts) else None), counts
 
