@@ -10,7 +10,7 @@ import jinja2
 from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
 from datamodel_code_generator.format import Formatter
 
-from sat_config.schema_source import validation_schema
+from sat_config.schema_source import INTEGER_PLACES, integer_places, validation_schema
 from sat_config.schemawalk import pointer, subschemas
 
 from .bundle import BundleError, bundle_schemas
@@ -110,10 +110,12 @@ def render_files(schema_dir: Path) -> dict[str, str]:
     the classes and dispatch table come from the schemas as written."""
     bundle = _bundle(schema_dir)
     check_rules(bundle)
+    validation = validation_schema(bundle)
+    places = integer_places(validation)  # worked out here, so that validating with the bundle never does
     return {
         "__init__.py": _env.get_template("__init__.py.jinja2").render(),
         "schema.json": json.dumps(enrich(bundle), indent=2, ensure_ascii=False) + "\n",
-        "validation.json": json.dumps({"$comment": bundle["$comment"], **validation_schema(bundle)},
+        "validation.json": json.dumps({"$comment": bundle["$comment"], **validation, INTEGER_PLACES: places},
                                       separators=(",", ":"), ensure_ascii=False) + "\n",
         "models.py": pydantic_models(bundle),
         "dispatch.py": _env.get_template("dispatch.py.jinja2").render(model_types=model_types(bundle)),

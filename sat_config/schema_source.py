@@ -24,7 +24,7 @@ EDITOR_ANNOTATIONS = frozenset({"description", "markdownDescription", "defaultSn
 # Beside every "type" that allows integers and not numbers in general: jsonschema-rs counts 2.0 as an integer, as
 # JSON Schema does, and upstream's constructors do not (nn.Conv1d(2.0, ...) raises TypeError).
 STRICT_INT = "x-strict-integer"
-INTEGER_PLACES = "x-integer-places"  # at the root of a validation schema: see ``integer_places``
+INTEGER_PLACES = "x-integer-places"  # ``integer_places``, written by make gen at the root of validation.json
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -55,14 +55,11 @@ def validation_schema(schema: Any) -> Any:
     ``x-strict-integer`` beside every ``"type"`` that allows integers (and not numbers in general), and beside
     every ``x-unsupported`` an ``allOf`` member naming its gate, ``$defs/x-unsupported-<n>``: an always-true
     ``{"x-gate": {"when": ..., "on_object": ...}}`` here, which the compiled engine replaces by what the
-    environment it judges for makes of it (``sat_config.validation``). At the root, ``x-integer-places`` says
-    where a value can meet ``x-strict-integer`` (``integer_places``)."""
+    environment it judges for makes of it (``sat_config.validation``)."""
     gates: list[dict[str, Any]] = []
     out = _for_validators(schema, gates)
     if gates:
         out["$defs"] = {**out.get("$defs", {}), **{f"{GATE}-{n}": gate for n, gate in enumerate(gates)}}
-    if isinstance(out, dict):
-        out[INTEGER_PLACES] = integer_places(out)
     return out
 
 

@@ -45,6 +45,7 @@ from .rules import RULES
 from .schema_source import (
     INTEGER_PLACES,
     STRICT_INT,
+    integer_places,
     load_bundled_schema,
     on_objects,
     shared_validation_schema,
@@ -467,18 +468,18 @@ class Engine:
         """Whether a float such as 2.0 under one of ``keys`` (a property name, a list index, or None for the value
         itself) may sit where the schema wants an integer (``schema_source.integer_places``): only then does the
         strict check differ."""
-        places = self.schema.get(INTEGER_PLACES)
-        if places is None:
-            return True
-        names = self._integer_names
+        names, any_name, items = self._integer_places
         for key in keys:
-            if key is None or (places["items"] if type(key) is int else places["any_name"] or key in names):
+            if key is None or (items if type(key) is int else any_name or key in names):
                 return True
         return False
 
     @cached_property
-    def _integer_names(self) -> frozenset[str]:
-        return frozenset(self.schema.get(INTEGER_PLACES, {}).get("names", ()))
+    def _integer_places(self) -> tuple[frozenset[str], bool, bool]:
+        """``schema_source.integer_places`` of the schema: written into the bundled one by ``make gen``, worked out
+        on first need for one assembled with extensions."""
+        places = self.schema.get(INTEGER_PLACES) or integer_places(self.schema)
+        return frozenset(places["names"]), places["any_name"], places["items"]
 
     def def_valid(self, ref: str, instance: Any) -> bool:
         """The compiled engine's verdict on a part of a config that ``{"$ref": "#/$defs/<name>"}`` describes."""

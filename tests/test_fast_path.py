@@ -130,9 +130,9 @@ def test_a_deep_object_where_no_schema_is_reported_not_walked():
 def test_integer_places_name_every_member_that_can_demand_an_integer():
     """``integer_places`` follows $ref, allOf/anyOf/oneOf and if/then/else to the strict keyword, per property
     name, for additional and pattern properties, and for list items."""
-    from sat_config.schema_source import validation_schema
+    from sat_config.schema_source import integer_places, validation_schema
 
-    schema = validation_schema({
+    places = integer_places(validation_schema({
         "$defs": {"Count": {"type": "integer"}, "Ratio": {"type": "number"}},
         "properties": {
             "by_ref": {"$ref": "#/$defs/Count"},
@@ -142,13 +142,13 @@ def test_integer_places_name_every_member_that_can_demand_an_integer():
             "numbers": {"type": "array", "items": {"type": "number"}},
             "table": {"type": "object", "additionalProperties": {"type": "number"}},
         },
-    })
-    assert schema["x-integer-places"] == {"names": ["by_ref", "conditional", "in_branch"], "any_name": False,
+    }))
+    assert places == {"names": ["by_ref", "conditional", "in_branch"], "any_name": False,
                                           "items": False}
-    with_items = validation_schema({"properties": {"a": {"items": {"type": "integer"}}}})
-    assert with_items["x-integer-places"] == {"names": [], "any_name": False, "items": True}
-    with_map = validation_schema({"patternProperties": {"^x": {"oneOf": [{"type": "integer"}]}}})
-    assert with_map["x-integer-places"] == {"names": [], "any_name": True, "items": False}
+    with_items = integer_places(validation_schema({"properties": {"a": {"items": {"type": "integer"}}}}))
+    assert with_items == {"names": [], "any_name": False, "items": True}
+    with_map = integer_places(validation_schema({"patternProperties": {"^x": {"oneOf": [{"type": "integer"}]}}}))
+    assert with_map == {"names": [], "any_name": True, "items": False}
 
 
 def test_floats_where_numbers_are_wanted_need_no_strict_check():
