@@ -63,12 +63,19 @@ def bottleneck_input(model: Obj) -> Outcome:
              f"encoder outputs {width}: the first encode fails with a shape error")]
 
 
+def _width_setting(section: Any, keys: dict[str, str]) -> tuple[Any, str | None, int | None]:
+    """(type, the key of its config that holds a width (``keys`` by type), the integer there) of an encoder or
+    decoder object; None for what it does not determine."""
+    kind, config = part(section)
+    key = keys.get(kind)
+    return kind, key, config_int(config, key)
+
+
 @rule("autoencoder.decoder_input")
 def decoder_input(model: Obj) -> Outcome:
     """The decoder reads the latents plus the bottleneck's decode-time noise channels."""
-    kind, config = part(model.get("decoder"))
-    key = DECODER_IN.get(kind)
-    reads, receives = config_int(config, key), decoder_expected_channels(model)
+    kind, key, reads = _width_setting(model.get("decoder"), DECODER_IN)
+    receives = decoder_expected_channels(model)
     if key is None or reads is None or receives is None or reads == receives:
         return None
     return [(("decoder", "config", key),
@@ -108,9 +115,7 @@ def downsampling_ratio(model: Obj) -> Outcome:
 @rule("autoencoder.encoder_input")
 def encoder_input(model: Obj) -> Outcome:
     """The encoder reads the audio channels (or the pretransform's encoded channels)."""
-    kind, config = part(model.get("encoder"))
-    key = ENCODER_IN.get(kind)
-    reads = config_int(config, key)
+    kind, key, reads = _width_setting(model.get("encoder"), ENCODER_IN)
     if key is None or reads is None:
         return None
     fed = audio_in_channels(model)
@@ -125,9 +130,7 @@ def encoder_input(model: Obj) -> Outcome:
 def decoder_output(model: Obj) -> Outcome:
     """The decoder writes the audio channels (or what the pretransform decodes); checked after the rules of what
     runs before the decoder, so the first failure upstream meets comes first."""
-    kind, config = part(model.get("decoder"))
-    key = DECODER_OUT.get(kind)
-    writes = config_int(config, key)
+    kind, key, writes = _width_setting(model.get("decoder"), DECODER_OUT)
     if key is None or writes is None:
         return None
     expected = audio_out_channels(model)
