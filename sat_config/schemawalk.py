@@ -213,7 +213,7 @@ class Location:
     (``applied``), the places of its members (``child``) and its defaults, each computed once."""
 
     __slots__ = ("walker", "nodes", "_fixed", "_fixed_place", "_deciders", "_applied", "children", "defaults",
-                 "nested_defaults", "checks")
+                 "nested_defaults", "checks", "rule_ids", "declared_rules")
 
     def __init__(self, walker: SchemaWalker, nodes: tuple[Node, ...]) -> None:
         self.walker, self.nodes = walker, nodes
@@ -228,6 +228,9 @@ class Location:
         self.defaults: dict[str, Any] = walker.defaults(nodes)  # property name -> default
         self.nested_defaults = tuple(k for k, v in self.defaults.items() if isinstance(v, (dict, list)))
         self.checks = tuple(node for node in nodes if any(k in node for k in RULE_KEYWORDS))  # nodes with rules
+        registered, declared = RULE_KEYWORDS  # rule ids (looked up when they run), an extension's rules as data
+        self.rule_ids = tuple(rule_id for node in self.checks for rule_id in node.get(registered, ()))
+        self.declared_rules = tuple(node[declared] for node in self.checks if node.get(declared))
 
     def applied(self, value: Any) -> Location:
         """The place of ``value`` with the branches it chooses (``nodes``: every schema object that applies)."""

@@ -290,35 +290,14 @@ def _rules(validator: Any, rules: list[str], instance: Any, schema: dict[str, An
         yield _error(message, kind, path, suggestion, severity=severity)
 
 
-class _Site(NamedTuple):
-    """What runs at a place whose schema objects carry rules: the ids of registered rules (looked up in ``RULES``
-    when they run) and an extension's declarative rules."""
-
-    rule_ids: tuple[str, ...]
-    declared: tuple[list[dict[str, Any]], ...]
-
-
-def _site(place: Location) -> _Site:
-    """The rules of the schema objects at ``place`` (gathered once per place)."""
-    found = _SITES.get(place)
-    if found is None:
-        checks = place.checks
-        found = _SITES[place] = _Site(tuple(rule_id for node in checks for rule_id in node.get("x-rules", ())),
-                                      tuple(node[EXTENSION_RULES] for node in checks if node.get(EXTENSION_RULES)))
-    return found
-
-
-_SITES: dict[Location, _Site] = {}  # places live as long as their walker's schema (kept by its engine)
-
-
 def _site_fails(view: WithDefaults, place: Location) -> bool:
-    """Whether a rule at ``place`` fails (or raises) on a config object there, seen with its defaults."""
-    site = _site(place)
+    """Whether a rule at ``place`` (registered ones, looked up when they run, and an extension's declarative ones)
+    fails (or raises) on a config object there, seen with its defaults."""
     try:
-        for rule_id in site.rule_ids:
+        for rule_id in place.rule_ids:
             if RULES[rule_id].fails(view):
                 return True
-        for declared in site.declared:
+        for declared in place.declared_rules:
             if next(extension_failures(declared, view.raw), None) is not None:
                 return True
     except Exception:  # noqa: BLE001 - the detailed pass reports the rule that raises (kind "internal")
