@@ -97,6 +97,12 @@ def get(obj: Any, dotted: str, default: Any = None) -> Any:
     return default if obj is None else obj
 
 
+def member(obj: Any, key: str) -> Any:
+    """``obj[key]`` when ``obj`` is a config object, else None: one step of ``get``, for rules that read a value
+    in a passing path (``get`` parses its dotted path on every call)."""
+    return obj.get(key) if isinstance(obj, dict) else None
+
+
 _PATHS: dict[str, tuple[tuple[str, int | None], ...]] = {}
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..suggest import closest
-from .registry import Failure, Obj, Outcome, Path, given, is_int, is_list, is_number, rule, written
+from .registry import Failure, Obj, Outcome, Path, given, is_int, is_list, is_number, member, rule, written
 
 _NOT_AUTOENCODERS = ("hyperencoder", "diffusion_uncond", "diffusion_cond", "diffusion_cond_inpaint",
                      "diffusion_autoencoder", "lm")
@@ -15,16 +15,11 @@ _LBFGS = ("LBFGS needs a loss closure, and the {wrapper} wrapper steps its optim
           "at the first step)")
 
 
-def _member(obj: Any, key: str) -> Any:
-    """``obj[key]`` when ``obj`` is a config object (None when it is not or lacks the key)."""
-    return obj.get(key) if isinstance(obj, dict) else None
-
-
 def _unpaired_schedulers(optimizers: Obj, first: str, wrapper: str) -> list[Failure]:
     """The failure of a wrapper that steps a ``first`` and a ``discriminator`` optimizer itself when only one of
     the two entries of ``optimizers`` (optimizer_configs) has a scheduler."""
-    if (_member(optimizers.get(first), "scheduler") is None) == (
-            _member(optimizers.get("discriminator"), "scheduler") is None):
+    if (member(optimizers.get(first), "scheduler") is None) == (
+            member(optimizers.get("discriminator"), "scheduler") is None):
         return []
     return [(("optimizer_configs",), f"with {wrapper}, upstream uses LR schedulers only when both the '{first}' and "
              "the 'discriminator' entries have one: the single scheduler given would be silently ignored")]
@@ -35,7 +30,7 @@ def _lbfgs(optimizers: Obj, first: str, wrapper: str) -> list[Failure]:
     that the ``wrapper`` wrapper steps manually with LBFGS."""
     failures: list[Failure] = []
     for entry in (first, "discriminator"):
-        if _member(_member(optimizers.get(entry), "optimizer"), "type") == "LBFGS":
+        if member(member(optimizers.get(entry), "optimizer"), "type") == "LBFGS":
             failures.append((("optimizer_configs", entry, "optimizer", "type"), _LBFGS.format(wrapper=wrapper)))
     return failures
 
@@ -117,7 +112,7 @@ def mrstft_mel_bins(loss: Obj) -> Outcome:
 @rule("training.mrmel.config_when_weighted", at=("config",))
 def mrmel_config_when_weighted(loss: Obj) -> Outcome:
     """A positive mrmel weight reads the loss's config."""
-    weight = _member(loss.get("weights"), "mrmel")
+    weight = member(loss.get("weights"), "mrmel")
     if not is_number(weight) or weight <= 0 or given(loss, "config"):
         return None
     return "a positive mrmel weight needs a config (KeyError)"
@@ -231,7 +226,7 @@ def arc_teacher_checkpoint(arc: Obj) -> Outcome:
 @rule("training.arc.ode_warmup_teacher", at=("ode_warmup", "warmup_steps"))
 def arc_ode_warmup_teacher(arc: Obj) -> Outcome:
     """ODE warm-up samples from the teacher."""
-    steps = _member(arc.get("ode_warmup"), "warmup_steps")
+    steps = member(arc.get("ode_warmup"), "warmup_steps")
     if not is_number(steps) or steps <= 0 or arc.get("teacher_model") is not None or (
             arc.get("use_model_as_teacher") is True):
         return None
@@ -252,8 +247,8 @@ def arc_teacher_is_dit(arc: Obj) -> Outcome:
 def arc_discriminator_is_dit(arc: Obj) -> Outcome:
     """ARC's discriminator reads the hidden states of a DiT conditional diffusion model."""
     base = arc["discriminator_base_model"]
-    if base.get("model_type") not in _NOT_DIFFUSION_COND and _member(
-            _member(base.get("model"), "diffusion"), "type") not in ("adp_cfg_1d", "adp_1d"):
+    if base.get("model_type") not in _NOT_DIFFUSION_COND and member(
+            member(base.get("model"), "diffusion"), "type") not in ("adp_cfg_1d", "adp_1d"):
         return None
     return ("the ARC discriminator base must be a DiT conditional diffusion model (its transformer's hidden states "
             "feed the discriminator head)")
@@ -368,7 +363,7 @@ def _demo_readers(conditioning: Any, default_keys: Mapping[str, Any]) -> dict[st
     """How each conditioner of the model's ``conditioning`` reads a demo_cond entry, by id (the last of duplicate
     ids, as upstream's dict keeps it; upstream's MultiConditioner.forward reads every conditioner's id, else its
     default_keys alternative)."""
-    configs = written(_member(conditioning, "configs"))
+    configs = written(member(conditioning, "configs"))
     readers: dict[str, _Reader] = {}
     for conditioner in configs if type(configs) is list else ():
         cid = conditioner.get("id") if type(conditioner) is dict else None
@@ -425,7 +420,7 @@ def demo_cond_inputs(config: Obj) -> Outcome:
     if type(entries) is not list or demo.get("demo_cond_from_batch") is True:
         return None
     conditioning = config["model"].get("conditioning")
-    default_keys = written(_member(conditioning, "default_keys"))
+    default_keys = written(member(conditioning, "default_keys"))
     default_keys = default_keys if type(default_keys) is dict else {}
     readers = _demo_readers(conditioning, default_keys)
     failures: list[Failure] = []
@@ -438,7 +433,7 @@ def demo_cond_inputs(config: Obj) -> Outcome:
 @rule("training.arc.model_is_dit", at=("training", "arc"), needs={"training.arc": "object"})
 def arc_model_is_dit(config: Obj) -> Outcome:
     """ARC post-training reads the trained model's transformer, which only a dit backbone has."""
-    kind = _member(_member(config.get("model"), "diffusion"), "type")
+    kind = member(member(config.get("model"), "diffusion"), "type")
     if kind in (None, "dit"):
         return None
     return (f"ARC post-training reads the model's transformer (training/arc.py:174), which the {kind} backbone does "
@@ -450,14 +445,14 @@ def arc_model_is_dit(config: Obj) -> Outcome:
 def oobleck_discriminator_channels(config: Obj) -> Outcome:
     """The oobleck discriminator reads in_channels channels (default 1); the other discriminators are sized from
     the model, but this one sees the model's output audio with however many channels it has."""
-    discriminator = _member(_member(config.get("training"), "loss_configs"), "discriminator")
-    if _member(discriminator, "type") != "oobleck":
+    discriminator = member(member(config.get("training"), "loss_configs"), "discriminator")
+    if member(discriminator, "type") != "oobleck":
         return None
     model = config["model"]
     written_out = model.get("out_channels")
     channels = written_out if written_out is not None else model.get("io_channels")
-    discriminator_config = _member(discriminator, "config")
-    reads = _member(discriminator_config, "in_channels")
+    discriminator_config = member(discriminator, "config")
+    reads = member(discriminator_config, "in_channels")
     if not is_int(channels) or not is_int(reads) or reads == channels:
         return None
     default = "" if given(discriminator_config, "in_channels") else ", default 1"
