@@ -295,7 +295,8 @@ def _site_fails(view: WithDefaults, place: Location) -> bool:
     fails (or raises) on a config object there, seen with its defaults."""
     try:
         for rule_id in place.rule_ids:
-            if RULES[rule_id].fails(view):
+            outcome = RULES[rule_id].outcome(view)
+            if outcome is not None and (type(outcome) is str or len(outcome) > 0):
                 return True
         for declared in place.declared_rules:
             if next(extension_failures(declared, view.raw), None) is not None:

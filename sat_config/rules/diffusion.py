@@ -331,41 +331,45 @@ def input_concat_ids_defined(config: Obj) -> Outcome:
              id_suggestion(config["model"], missing, extra))]
 
 
-def _audio_channels(config: Obj, channels_path: str, produces: str) -> str | None:
-    channels = get(config, channels_path)
-    if channels == config["audio_channels"]:
-        return None
+def _audio_channels(config: Obj, channels: Any, key: str, produces: str) -> str:
+    """The message when the model's ``key`` (``channels``) is not audio_channels without a pretransform."""
     default = "" if given(config, "audio_channels") else " (the default)"
-    key = channels_path.removeprefix("model.")
     return (f"without a pretransform {produces}, but {key} is {channels} and audio_channels is "
             f"{config['audio_channels']}{default}: training fails with a channel mismatch")
+
+
+def _io_channels(config: Obj, produces: str) -> str | None:
+    model = config["model"]
+    channels = model["io_channels"]
+    if channels == config["audio_channels"] or model.get("pretransform") is not None:
+        return None
+    return _audio_channels(config, channels, "io_channels", produces)
 
 
 @rule("diffusion_cond.audio_channels", at=("model", "io_channels"),
       needs={"model.io_channels": "int", "audio_channels": "int"})
 def cond_audio_channels(config: Obj) -> Outcome:
     """Without a pretransform the model denoises the audio: io_channels is audio_channels."""
-    if get(config, "model.pretransform") is not None:
-        return None
-    return _audio_channels(config, "model.io_channels", "the model denoises the audio itself")
+    return _io_channels(config, "the model denoises the audio itself")
 
 
 @rule("diffusion_autoencoder.audio_channels", at=("model", "io_channels"),
       needs={"model.io_channels": "int", "audio_channels": "int"})
 def dae_audio_channels(config: Obj) -> Outcome:
     """Without a pretransform the diffusion decoder produces the audio: io_channels is audio_channels."""
-    if get(config, "model.pretransform") is not None:
-        return None
-    return _audio_channels(config, "model.io_channels", "the diffusion decoder produces the audio itself")
+    return _io_channels(config, "the diffusion decoder produces the audio itself")
 
 
 @rule("diffusion_uncond.audio_channels", at=("model", "config", "in_channels"),
       needs={"model.config.in_channels": "int", "audio_channels": "int"})
 def uncond_audio_channels(config: Obj) -> Outcome:
     """Without a pretransform the model denoises the audio: config.in_channels is audio_channels."""
-    if get(config, "model.type") not in ("dit", "adp_uncond_1d") or get(config, "model.pretransform") is not None:
+    model = config["model"]
+    channels = model["config"]["in_channels"]
+    if (channels == config["audio_channels"] or model.get("type") not in ("dit", "adp_uncond_1d")
+            or model.get("pretransform") is not None):
         return None
-    return _audio_channels(config, "model.config.in_channels", "the model denoises the audio itself")
+    return _audio_channels(config, channels, "config.in_channels", "the model denoises the audio itself")
 
 
 @rule("diffusion.sample_size", at=("sample_size",), needs={"sample_size": "int", "model": "object"})

@@ -130,29 +130,21 @@ class Rule(NamedTuple):
 
         return cleandoc(self.check.__doc__ or "")
 
-    def applies(self, obj: Obj) -> bool:
-        """Whether every value the rule reads is present with its declared type."""
+    def outcome(self, obj: Obj) -> Outcome:
+        """The rule's outcome on ``obj``: None when it passes or does not apply (a value it reads is absent or of
+        another type than it needs); exceptions propagate (a bug in the rule)."""
         for key, types in self.keys:
             if type(obj.get(key)) not in types:
-                return False
+                return None
         for path, check in self.guards:
             if not check(get(obj, path, _MISSING)):
-                return False
-        return True
-
-    def fails(self, obj: Obj) -> bool:
-        """Whether the rule fails on ``obj`` (the fast verdict: no messages kept); exceptions propagate."""
-        if not self.applies(obj):
-            return False
-        outcome = self.check(obj)
-        return outcome is not None and (isinstance(outcome, str) or len(outcome) > 0)
+                return None
+        return self.check(obj)
 
     def failures(self, obj: Obj) -> list[tuple[Path, str, str | None]]:
         """(path relative to ``obj``, message, suggestion) for each failure; exceptions propagate (a bug in the
         rule)."""
-        if not self.applies(obj):
-            return []
-        outcome = self.check(obj)
+        outcome = self.outcome(obj)
         if outcome is None:
             return []
         if isinstance(outcome, str):
