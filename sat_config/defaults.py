@@ -100,9 +100,30 @@ def _object(raw: dict[str, Any], at: Location, found: Seen) -> WithDefaults:
             found.integral_floats.append(key)
     for key in at.nested_defaults:
         if key not in raw:  # a default object or list: seen too (its floats are the schema's, not the config's)
-            view[key] = _value(view[key], at.child(key), Seen())
+            view[key] = _default(at, key)
     if at.checks:
         found.sites.append((view, at))
+    return view
+
+
+def _default(at: Location, key: str) -> Any:
+    """The default object or list of ``key`` at ``at``, seen: it is the same for every config, so it is seen once
+    and each config gets its own copy (an object of plain values: a shallow copy with empty scratch), or the very
+    default (a list of plain values); a default holding objects is seen anew."""
+    template = at.default_views.get(key)
+    if template is None:
+        default = at.defaults[key]
+        template = _value(default, at.child(key), Seen())
+        if template is not default and not (type(template) is WithDefaults and not any(
+                isinstance(v, (WithDefaults, ListWithDefaults)) for v in template.values())):
+            template = False  # nested views: each config sees them anew
+        at.default_views[key] = template
+    if template is False:
+        return _value(at.defaults[key], at.child(key), Seen())
+    if type(template) is not WithDefaults:
+        return template
+    view = WithDefaults(template)
+    view.raw, view.scratch = template.raw, {}
     return view
 
 

@@ -213,7 +213,7 @@ class Location:
     (``applied``), the places of its members (``child``) and its defaults, each computed once."""
 
     __slots__ = ("walker", "nodes", "_fixed", "_fixed_place", "_deciders", "_applied", "children", "defaults",
-                 "nested_defaults", "checks", "rule_ids", "declared_rules")
+                 "nested_defaults", "default_views", "checks", "rule_ids", "declared_rules")
 
     def __init__(self, walker: SchemaWalker, nodes: tuple[Node, ...]) -> None:
         self.walker, self.nodes = walker, nodes
@@ -227,6 +227,7 @@ class Location:
         # what every object seen here reads (sat_config.defaults.seen): computed once, read as plain attributes
         self.defaults: dict[str, Any] = walker.defaults(nodes)  # property name -> default
         self.nested_defaults = tuple(k for k, v in self.defaults.items() if isinstance(v, (dict, list)))
+        self.default_views: dict[str, Any] = {}  # nested default -> how it is seen (built once by defaults.seen)
         self.checks = tuple(node for node in nodes if any(k in node for k in RULE_KEYWORDS))  # nodes with rules
         registered, declared = RULE_KEYWORDS  # rule ids (looked up when they run), an extension's rules as data
         self.rule_ids = tuple(rule_id for node in self.checks for rule_id in node.get(registered, ()))

@@ -62,6 +62,31 @@ def test_with_defaults_reads_through_without_copying():
     assert dict(view["part"]) == {"type": "a", "a_only": "x"}
 
 
+NESTED = {
+    "type": "object",
+    "properties": {
+        "flat": {"type": "object", "properties": {"size": {"default": 2}}, "default": {}},
+        "deep": {"type": "object", "properties": {"inner": {"$ref": "#/$defs/B"}}, "default": {"inner": {}}},
+        "sizes": {"type": "array", "default": [1, 2]},
+    },
+    "$defs": SCHEMA["$defs"],
+}
+
+
+def test_a_default_object_is_seen_anew_for_each_config():
+    """A default object is the same for every config, so it is seen once; each config still reads its own view
+    (its own scratch), nested views included, and the schema's default is never modified."""
+    walker = SchemaWalker(NESTED)
+    first, second = (with_defaults({}, walker.root, walker) for _ in range(2))
+    for key, expected in (("flat", {"size": 2}), ("deep", {"inner": {"size": 2}})):
+        assert first[key] == second[key] == expected and first[key] is not second[key]
+        assert not first[key].given("size") and first[key].scratch is not second[key].scratch
+    assert first["deep"]["inner"] is not second["deep"]["inner"]
+    assert first["sizes"] == [1, 2] and NESTED["properties"]["flat"]["default"] == {}
+    first["flat"].scratch["x"] = 1
+    assert "x" not in with_defaults({}, walker.root, walker)["flat"].scratch
+
+
 def test_walk_yields_every_value_with_its_schema_objects():
     walker = SchemaWalker(SCHEMA)
     seen = {(parts, json.dumps(value)) for parts, value, _ in walker.walk({"parts": [{"size": 1}], "width": 4})}
