@@ -55,7 +55,7 @@ def judging(target: str | None = None, torch: str | None = None, unknown_types: 
     Raises TargetError for an unknown target or unparsable version, ExtensionError for a broken extension."""
     if unknown_types not in ("error", "warn"):
         raise ValueError(f"unknown_types must be 'error' or 'warn', not {unknown_types!r}")
-    schema, used = assembled_schema(tuple(map(str, extensions)), os.environ.get(ENV_VAR, ""))
+    schema, used = assembled_schema(tuple(map(str, extensions)) if extensions else (), os.environ.get(ENV_VAR, ""))
     return Judging(environment(target, torch), unknown_types, schema, used)
 
 
@@ -87,6 +87,8 @@ def errors_only(problems: list[Problem]) -> list[Problem]:
 def raise_for_problems(problems: list[Problem], config: Any, source: str | None = None) -> None:
     """Raise the exception upstream would raise first, carrying every error; no-op when there are none
     (warnings never raise)."""
+    if not problems:
+        return
     problems = errors_only(problems)
     if not problems:
         return

@@ -375,6 +375,7 @@ class Engine:
         self._registries: dict[tuple[bool, ...], Any] = {}
         self._env_keys: dict[tuple[str | None, ...], tuple[bool, ...]] = {}
         self._ref_nodes: dict[str, dict[str, Any]] = {}
+        self._last_env: tuple[Environment | None, tuple[Any, ...]] = (None, ())
 
     def lookup(self, ref: str) -> Any:
         """The schema object an internal ``$ref`` names (``#`` or ``#/$defs/<name>``, as the bundler writes them;
@@ -409,6 +410,9 @@ class Engine:
 
     def _registry(self, env: Environment) -> tuple[Any, ...]:
         """The jsonschema-rs registry of the schema as ``env`` sees it (its gates decided), and its key."""
+        last = self._last_env
+        if last[0] is env:  # most calls judge against the environment of the previous one
+            return last[1]
         facts = (env.target.name, env.target_how, env.torch)  # all a condition reads of an environment
         key = self._env_keys.get(facts)
         if key is None:
@@ -417,6 +421,7 @@ class Engine:
         if registry is None:
             defs = {**self.schema.get("$defs", {}), **{name: _gate(gate, env) for name, gate in self._gates.items()}}
             registry = self._registries[key] = jsonschema_rs().Registry([(BUNDLE_URI, {**self.schema, "$defs": defs})])
+        self._last_env = (env, (key, registry))
         return key, registry
 
     def _compiled(self, ref: str, env: Environment, strict: bool) -> Any:
