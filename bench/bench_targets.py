@@ -98,13 +98,15 @@ def _one_file_times(bin_dir: Path, repeats: int) -> dict[str, float]:
 
 
 def validate_vs_pydantic(repeats: int) -> dict[str, Any]:
-    """``validate_config`` of a valid config against the generated pydantic classes' ``model_validate``, with the
-    compiled structural check (jsonschema-rs) alone beside it, and the floor of any design that keeps the rules as
-    Python functions: that check plus each rule that applies called directly on the config already seen with its
-    defaults (no walk, no dispatch, no guards; pydantic runs no cross-field rule)."""
+    """``validate_config`` of a valid config against the generated pydantic classes' ``model_validate``, with its
+    parts alone beside it: the compiled structural check (jsonschema-rs), seeing the config with its defaults (what
+    the rules read), and each rule that applies called directly on that (no dispatch, no guards). The floor of any
+    design that keeps the rules as Python functions is the check plus the bare rule calls (pydantic runs no
+    cross-field rule)."""
     from sat_config.generated.models import ModelConfig
 
     import sat_config
+    from sat_config.defaults import seen
     from sat_config.validation import default_judging
 
     judge = default_judging()
@@ -127,6 +129,7 @@ def validate_vs_pydantic(repeats: int) -> dict[str, Any]:
         times = paired({"validate_config": lambda c=config: sat_config.validate_config(c),
                         "pydantic": lambda c=config: ModelConfig.model_validate(c),
                         "structure_only": lambda c=config, s=structure: s.is_valid(c),
+                        "seen_with_defaults": lambda c=config: seen(c, engine.root),
                         "rules_bare": _bare_rules(config, engine)}, repeats, inner=20)
         floor = times["structure_only"] + times["rules_bare"]
         rows.append({"config": name, "us": {k: round(v * 1e6, 1) for k, v in times.items()},

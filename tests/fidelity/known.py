@@ -17,10 +17,11 @@ KNOWN: dict[str, str] = {
         "a pretransform or source_mix conditioner with use_model_pretransform on an audiocraft_pretrained "
         "pretransform is accepted, but that pretransform never sets encoded_channels, so the conditioner's "
         "projection is sized None (TypeError at construction, conditioners.py:30)"),
-    r"false_acceptance soundness <model> RuntimeError: Storage size calculation overflowed.*": (
+    r"false_acceptance soundness <model> (RuntimeError: Storage size calculation overflowed|TypeError: empty\(\): "
+    r"argument '…' failed to unpack the object at pos N with error \"Overflow when unpacking long long)(?s:.*)": (
         "sizes no machine can hold are accepted (e.g. a wavelet pretransform with 29 levels: 12 x 2^29 latent "
         "channels, which the rules then require of io_channels); torch refuses the storage even on the meta "
-        "device; the schema sets no upper bound on widths or wavelet levels"),
+        "device, or a size beyond 64 bits outright; the schema sets no upper bound on widths or wavelet levels"),
     r"false_rejection soundness \$\.model(\..+)?\.(encoder|decoder)\.type": (
         "local_attn and taae are x-unsupported (their attention layers fail to build), but with every depth 0 "
         "upstream builds them, without attention; the schema rejects the types outright on purpose, as its "
